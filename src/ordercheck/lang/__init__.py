@@ -1,0 +1,55 @@
+"""The modelling language: types, the IR, models and their tracing."""
+
+from .errors import InputError, ModelError, OrdercheckError
+from .model import (
+    Bool,
+    Const,
+    EachOf,
+    Elem,
+    Enum,
+    Int,
+    MapOf,
+    Model,
+    OneOf,
+    SetOf,
+    Var,
+    action,
+    initial,
+    invariant,
+    sometimes,
+    spec_of,
+    step_invariant,
+)
+from .spec import Binding, Property, Spec
+from .values import exists, forall, implies, ite, require
+
+__all__ = [
+    "Bool",
+    "Const",
+    "EachOf",
+    "Elem",
+    "Enum",
+    "Int",
+    "MapOf",
+    "Model",
+    "OneOf",
+    "SetOf",
+    "Var",
+    "action",
+    "initial",
+    "invariant",
+    "sometimes",
+    "spec_of",
+    "step_invariant",
+    "exists",
+    "forall",
+    "implies",
+    "ite",
+    "require",
+    "ModelError",
+    "InputError",
+    "OrdercheckError",
+    "Spec",
+    "Binding",
+    "Property",
+]
