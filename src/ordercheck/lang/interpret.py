@@ -21,7 +21,7 @@ from .errors import ModelError
 from .spec import Binding, Check, Spec, State
 from .types import IntType
 
-__all__ = ["evaluate", "enabled", "fire", "successors", "holds", "CheckFailed"]
+__all__ = ["evaluate", "enabled", "fire", "successors", "holds", "CheckFailed", "ReplayMismatch", "replay_path"]
 
 
 class CheckFailed(ModelError):
@@ -140,3 +140,40 @@ def holds(spec: Spec, name: str, state: State, post: State | None = None) -> boo
     memo: dict[ir.Expr, Any] = {}
     _run_checks(prop.checks, f"property {prop.name}", state, post, memo)
     return bool(evaluate(prop.expr, state, post, memo))
+
+
+class ReplayMismatch(AssertionError):
+    """A path that an engine reported does not replay on the reference semantics: an engine bug."""
+
+
+def replay_path(spec: Spec, path: list[tuple[int | None, State]], property: str | None = None, kind: str = "invariant") -> None:
+    """Confirm on the reference semantics that ``path`` is a real execution showing ``kind``.
+
+    ``path`` is ``[(None, s0), (b1, s1), ...]``: each state is the successor of
+    the previous one by binding ``b_i``.  For ``invariant`` the last state must
+    violate ``property``; for ``step`` the last transition must; for
+    ``deadlock`` the last state must have no enabled binding; for
+    ``model-error`` every step must replay (the error is in the step after).
+    Raises :class:`ReplayMismatch` otherwise.
+    """
+    if not path:
+        raise ReplayMismatch("an empty trace")
+    first = path[0][1]
+    if first not in spec.init_states:
+        raise ReplayMismatch("the trace does not start in an initial state")
+    for (_, before), (index, after) in zip(path, path[1:]):
+        if index is None:
+            raise ReplayMismatch("a step without an action")
+        binding = spec.bindings[index]
+        if not enabled(binding, before):
+            raise ReplayMismatch(f"{binding.label} is not enabled where the trace takes it")
+        if fire(spec, binding, before) != after:
+            raise ReplayMismatch(f"{binding.label} does not lead to the state the trace shows")
+    last = path[-1][1]
+    if kind == "invariant" and property is not None and holds(spec, property, last):
+        raise ReplayMismatch(f"{property} holds in the last state of the trace")
+    if kind == "step" and property is not None:
+        if len(path) < 2 or holds(spec, property, path[-2][1], last):
+            raise ReplayMismatch(f"{property} holds on the last step of the trace")
+    if kind == "deadlock" and any(enabled(b, last) for b in spec.bindings):
+        raise ReplayMismatch("the last state of the trace has an enabled action")

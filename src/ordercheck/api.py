@@ -1,0 +1,77 @@
+"""The Python entry point: :func:`check` a model instance.
+
+Examples
+--------
+>>> from ordercheck import Model, Var, Int, action, invariant, require, check
+>>> class Up(Model):
+...     x = Var(Int(0, 3), init=0)
+...     @action
+...     def inc(s):
+...         require(s.x < 3)
+...         s.x = s.x + 1
+...     @invariant
+...     def bounded(s):
+...         return s.x <= 3
+>>> r = check(Up())
+>>> r.verdict, r.stats.distinct_states, r.stats.depth
+('holds', 4, 4)
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .explicit import Bounds, explore
+from .lang.errors import InputError
+from .lang.model import Model, spec_of
+from .report.result import Result, Stats
+
+__all__ = ["check", "ENGINES"]
+
+ENGINES = ("auto", "explicit")
+
+
+def check(
+    model: Model,
+    *,
+    engine: str = "auto",
+    properties: list[str] | None = None,
+    keep_going: bool = False,
+    deadlock: bool = False,
+    max_states: int | None = None,
+    max_seconds: float | None = None,
+    max_depth: int | None = None,
+    progress: Callable[[Stats], None] | None = None,
+) -> Result:
+    """Check every property of ``model`` (or those named in ``properties``).
+
+    Parameters
+    ----------
+    model : Model
+        A model instance (``TwoPhase(RM=(...))``); tracing happened when it was created.
+    engine : str
+        ``"auto"`` or ``"explicit"``: breadth-first search over every reachable state.
+    properties : list of str, optional
+        Check only these properties.
+    keep_going : bool
+        Keep searching after a violation and report every violated property with its own shortest trace.
+    deadlock : bool
+        Report a reachable state with no enabled action as a violation.
+    max_states, max_seconds, max_depth : optional
+        Bounds; hitting one makes the verdict ``inconclusive``, never ``holds``.
+    progress : callable, optional
+        Called every couple of seconds with the current :class:`Stats`.
+
+    Returns
+    -------
+    Result
+        ``verdict`` (``holds`` / ``violated`` / ``inconclusive``), per-property results, ``stats`` and ``counterexample``.
+    """
+    if engine not in ENGINES:
+        raise InputError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    for name, value in (("max_states", max_states), ("max_seconds", max_seconds), ("max_depth", max_depth)):
+        if value is not None and value <= 0:
+            raise InputError(f"{name} must be positive, got {value}")
+    spec = spec_of(model)
+    return explore(spec, properties=properties, keep_going=keep_going, deadlock=deadlock,
+                   bounds=Bounds(max_states, max_seconds, max_depth), progress=progress)

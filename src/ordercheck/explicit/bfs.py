@@ -1,0 +1,281 @@
+"""Breadth-first exploration of packed states, with parent pointers for shortest traces.
+
+States are stored once, in discovery order: ``states[i]`` is a packed state,
+``parents[i]`` the index of the state it was first reached from and
+``actions[i]`` the binding that reached it.  Because discovery is breadth
+first, each BFS level is a contiguous range of indices, and the path back
+through the parents is a shortest one.
+
+Examples
+--------
+>>> from ordercheck.lang import Model, Var, Int, action, invariant, require, spec_of
+>>> class Up(Model):
+...     x = Var(Int(0, 3), init=0)
+...     @action
+...     def inc(s):
+...         require(s.x < 3)
+...         s.x = s.x + 1
+...     @invariant
+...     def small(s):
+...         return s.x < 2
+>>> r = explore(spec_of(Up()))
+>>> r.verdict, len(r.counterexample), r.stats.depth
+('violated', 3, 3)
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+from dataclasses import dataclass
+from typing import Callable
+
+from ..lang.errors import InputError, ModelError
+from ..lang.interpret import CheckFailed, fire, holds
+from ..lang.spec import Spec, State
+from ..report.build import build_trace
+from ..report.result import HOLDS, INCONCLUSIVE, VIOLATED, PropertyResult, Result, Stats
+from .compile import CheckFailure, CompiledSpec, compile_spec
+
+__all__ = ["explore", "Bounds", "select_properties"]
+
+DEADLOCK = "deadlock"
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Limits on a search; hitting one makes the verdict ``inconclusive``."""
+
+    max_states: int | None = None
+    max_seconds: float | None = None
+    max_depth: int | None = None
+
+
+def select_properties(spec: Spec, names: list[str] | None) -> list[int]:
+    """Indices of the properties to check: all of them, or those named (unknown names are an input error)."""
+    if names is None:
+        return list(range(len(spec.properties)))
+    known = {p.name: i for i, p in enumerate(spec.properties)}
+    missing = [n for n in names if n not in known]
+    if missing:
+        raise InputError(f"model {spec.name} has no property {missing[0]!r} (its properties: {', '.join(known) or 'none'})")
+    return sorted(known[n] for n in dict.fromkeys(names))
+
+
+class _Search:
+    def __init__(self, spec: Spec, compiled: CompiledSpec, selected: list[int], keep_going: bool, deadlock: bool,
+                 bounds: Bounds, progress: Callable[[Stats], None] | None) -> None:
+        self.spec = spec
+        self.c = compiled
+        self.keep_going = keep_going
+        self.deadlock = deadlock
+        self.bounds = bounds
+        self.progress = progress
+        self.states: list[int] = []
+        self.index: dict[int, int] = {}
+        self.parents = array("q")
+        self.actions = array("q")
+        self.generated = 0
+        self.depth = 0
+        self.start = time.monotonic()
+        # Masks of the properties still to check, by kind; a violated property leaves its mask.
+        chosen = set(selected)
+        self.inv_active = sum(1 << b for b, p in enumerate(compiled.invariant_props) if p in chosen)
+        self.step_active = sum(1 << b for b, p in enumerate(compiled.step_props) if p in chosen)
+        self.goal_open = sum(1 << b for b, p in enumerate(compiled.goal_props) if p in chosen)
+        self.results: dict[int, PropertyResult] = {}
+        self.selected = selected
+        self.deadlock_result: PropertyResult | None = None
+        self.stop_reason = ""
+        self.stopped_early = False
+
+    # -- traces
+
+    def path_to(self, i: int) -> list[tuple[int | None, State]]:
+        out: list[tuple[int | None, State]] = []
+        while i >= 0:
+            action = int(self.actions[i])
+            out.append((None if action < 0 else action, self.spec.unpack(self.states[i])))
+            i = int(self.parents[i])
+        out.reverse()
+        return out
+
+    def violation(self, prop: int, kind: str, path: list[tuple[int | None, State]]) -> None:
+        p = self.spec.properties[prop]
+        trace = build_trace(self.spec, path, p.name, kind, f"{'Invariant' if kind == 'invariant' else 'Step property'} {p.name} is violated")
+        self.results[prop] = PropertyResult(p.name, p.kind, VIOLATED, trace)
+        if not self.keep_going:
+            self.stopped_early = True
+
+    def model_error(self, failure: CheckFailure, i: int, y: int | None = None) -> ModelError:
+        """Reproduce a failed check on the reference semantics and attach the trace that reaches it."""
+        path = self.path_to(i)
+        state = path[-1][1]
+        error: ModelError
+        try:
+            if failure.prop >= 0:
+                post = self.spec.unpack(y) if y is not None else None
+                holds(self.spec, self.spec.properties[failure.prop].name, state, post)
+            else:
+                fire(self.spec, self.spec.bindings[failure.binding], state)
+            error = ModelError("the compiled backend reported a failed check that the reference semantics does not confirm (a bug in ordercheck)")
+        except ModelError as exc:
+            error = exc
+        error.model = error.model or self.spec.name
+        error.trace = build_trace(self.spec, path, None, "model-error", str(error.message))
+        return error
+
+    # -- the search
+
+    def add(self, y: int, parent: int, action: int) -> int:
+        i = len(self.states)
+        self.index[y] = i
+        self.states.append(y)
+        self.parents.append(parent)
+        self.actions.append(action)
+        return i
+
+    def check_state(self, i: int, y: int) -> None:
+        if self.inv_active:
+            try:
+                bad = self.c.invariants(y) & self.inv_active
+            except CheckFailure as failure:
+                raise self.model_error(failure, i) from None
+            if bad:
+                for bit, prop in enumerate(self.c.invariant_props):
+                    if bad >> bit & 1:
+                        self.inv_active &= ~(1 << bit)
+                        self.violation(prop, "invariant", self.path_to(i))
+                        if self.stopped_early:
+                            return
+        if self.goal_open:
+            reached = self.c.goals(y) & self.goal_open
+            if reached:
+                self.goal_open &= ~reached
+
+    def run(self) -> Result:
+        try:
+            self._run()
+        except KeyboardInterrupt:
+            self.stop_reason = f"interrupted after {len(self.states):,} states at depth {self.depth}"
+        return self.result()
+
+    def _run(self) -> None:
+        b = self.bounds
+        for s0 in self.spec.init_states:
+            y = self.spec.pack(s0)
+            self.generated += 1
+            if y not in self.index:
+                if b.max_states is not None and len(self.states) >= b.max_states:
+                    self.stop_reason = f"state bound {b.max_states:,} reached among the initial states"
+                    return
+                self.check_state(self.add(y, -1, -1), y)
+                if self.stopped_early:
+                    return
+        level_start, level_end = 0, len(self.states)
+        self.depth = 1 if level_end else 0
+        next_report = time.monotonic() + 2.0
+        successors, steps = self.c.successors, self.c.steps
+        while level_start < level_end:
+            at_depth_bound = b.max_depth is not None and self.depth >= b.max_depth
+            for i in range(level_start, level_end):
+                x = self.states[i]
+                try:
+                    succ = successors(x)
+                except CheckFailure as failure:
+                    raise self.model_error(failure, i) from None
+                self.generated += len(succ)
+                if not succ and self.deadlock and self.deadlock_result is None:
+                    trace = build_trace(self.spec, self.path_to(i), None, DEADLOCK, "Deadlock: no action is enabled")
+                    self.deadlock_result = PropertyResult(DEADLOCK, DEADLOCK, VIOLATED, trace)
+                    if not self.keep_going:
+                        self.stopped_early = True
+                        return
+                for action, y in succ:
+                    if self.step_active:
+                        try:
+                            bad = steps(x, y) & self.step_active
+                        except CheckFailure as failure:
+                            raise self.model_error(failure, i, y) from None
+                        if bad:
+                            for bit, prop in enumerate(self.c.step_props):
+                                if bad >> bit & 1:
+                                    self.step_active &= ~(1 << bit)
+                                    path = self.path_to(i) + [(action, self.spec.unpack(y))]
+                                    self.violation(prop, "step", path)
+                                    if self.stopped_early:
+                                        return
+                    if y in self.index:
+                        continue
+                    if at_depth_bound:
+                        self.stop_reason = f"depth bound {b.max_depth} reached with states still unexplored beyond it"
+                        return
+                    if b.max_states is not None and len(self.states) >= b.max_states:
+                        self.stop_reason = f"state bound {b.max_states:,} reached at depth {self.depth}"
+                        return
+                    j = self.add(y, i, action)
+                    self.check_state(j, y)
+                    if self.stopped_early:
+                        return
+                if (i & 1023) == 0:
+                    now = time.monotonic()
+                    if b.max_seconds is not None and now - self.start > b.max_seconds:
+                        self.stop_reason = f"time bound {b.max_seconds:g} s reached after {len(self.states):,} states at depth {self.depth}"
+                        return
+                    if self.progress is not None and now >= next_report:
+                        next_report = now + 2.0
+                        self.progress(self.stats(level_end - i))
+            level_start, level_end = level_end, len(self.states)
+            if level_end > level_start:
+                self.depth += 1
+
+    def stats(self, queue: int = 0) -> Stats:
+        return Stats(len(self.states), self.generated, self.depth, time.monotonic() - self.start, queue)
+
+    def result(self) -> Result:
+        props: list[PropertyResult] = []
+        complete = not self.stop_reason and not self.stopped_early
+        for prop in self.selected:
+            p = self.spec.properties[prop]
+            if prop in self.results:
+                props.append(self.results[prop])
+                continue
+            if p.kind == "sometimes":
+                bit = self.c.goal_props.index(prop)
+                if not (self.goal_open >> bit) & 1:
+                    props.append(PropertyResult(p.name, p.kind, HOLDS, reason="a state satisfying the goal is reachable"))
+                elif complete:
+                    props.append(PropertyResult(p.name, p.kind, VIOLATED, reason="no reachable state satisfies the goal"))
+                else:
+                    props.append(PropertyResult(p.name, p.kind, INCONCLUSIVE, reason=self._why_incomplete()))
+            elif complete:
+                props.append(PropertyResult(p.name, p.kind, HOLDS))
+            else:
+                props.append(PropertyResult(p.name, p.kind, INCONCLUSIVE, reason=self._why_incomplete()))
+        if self.deadlock:
+            if self.deadlock_result is not None:
+                props.append(self.deadlock_result)
+            else:
+                props.append(PropertyResult(DEADLOCK, DEADLOCK, HOLDS if complete else INCONCLUSIVE,
+                                            reason="" if complete else self._why_incomplete()))
+        return Result(self.spec.name, dict(self.spec.constants), "explicit", props, self.stats(), self.stop_reason)
+
+    def _why_incomplete(self) -> str:
+        if self.stop_reason:
+            return self.stop_reason
+        return "not checked to the end: the search stopped at the first violation (check with keep_going=True / --continue)"
+
+
+def explore(spec: Spec, *, properties: list[str] | None = None, keep_going: bool = False, deadlock: bool = False,
+            bounds: Bounds = Bounds(), progress: Callable[[Stats], None] | None = None,
+            compiled: CompiledSpec | None = None) -> Result:
+    """Explore every reachable state of ``spec`` breadth first and check the selected properties.
+
+    Stops at the first violation unless ``keep_going``; each violated property
+    gets a shortest counterexample, replayed on the reference semantics.
+    Raises :class:`~ordercheck.lang.errors.ModelError` (with a trace) when a
+    reachable step makes a model error.
+    """
+    selected = select_properties(spec, properties)
+    search = _Search(spec, compiled or compile_spec(spec), selected, keep_going, deadlock, bounds, progress)
+    return search.run()

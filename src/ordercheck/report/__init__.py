@@ -1,0 +1,1 @@
+"""Traces, results and their renderings."""
