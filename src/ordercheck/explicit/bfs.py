@@ -102,7 +102,8 @@ class _Search:
 
     def violation(self, prop: int, kind: str, path: list[tuple[int | None, State]]) -> None:
         p = self.spec.properties[prop]
-        trace = build_trace(self.spec, path, p.name, kind, f"{'Invariant' if kind == 'invariant' else 'Step property'} {p.name} is violated")
+        trace = build_trace(self.spec, path, p.name, kind)
+        self.depth = max(self.depth, len(path))
         self.results[prop] = PropertyResult(p.name, p.kind, VIOLATED, trace)
         if not self.keep_going:
             self.stopped_early = True
@@ -258,7 +259,8 @@ class _Search:
             else:
                 props.append(PropertyResult(DEADLOCK, DEADLOCK, HOLDS if complete else INCONCLUSIVE,
                                             reason="" if complete else self._why_incomplete()))
-        return Result(self.spec.name, dict(self.spec.constants), "explicit", props, self.stats(), self.stop_reason)
+        return Result(self.spec.name, dict(self.spec.constants), "explicit", props, self.stats(), self.stop_reason,
+                      {"derived_constants": self.spec.derived})
 
     def _why_incomplete(self) -> str:
         if self.stop_reason:

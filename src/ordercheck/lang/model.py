@@ -302,7 +302,7 @@ class Model:
 
     def __init__(self, **constants: Any) -> None:
         self._ordercheck_constants = _resolve_constants(type(self), constants)
-        self._ordercheck_spec = _Builder(self).build()
+        self._ordercheck_spec = _Builder(self, tuple(constants)).build()
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{k}={describe_value(v)}" for k, v in self._ordercheck_constants.items())
@@ -575,8 +575,9 @@ def _assigned_parameters(fn: Callable[..., Any], names: list[str]) -> list[tuple
 class _Builder:
     """Builds the :class:`Spec` of one model instance."""
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, overrides: tuple[str, ...] = ()) -> None:
         self.model = model
+        self.overrides = overrides
         self.cls = type(model)
         self.name = self.cls.__name__
         self.constants = model._ordercheck_constants
@@ -628,6 +629,7 @@ class _Builder:
             bindings=bindings,
             properties=properties,
             location=location,
+            derived=tuple(n for n, d in self.decls.items() if isinstance(d, Const) and callable(d.default) and n not in self.overrides),
         )
 
     def _add_slots(self, var: str, keys: tuple[Any, ...], t: ValueType) -> None:

@@ -120,6 +120,7 @@ class Spec:
     bindings: tuple[Binding, ...]
     properties: tuple[Property, ...]
     location: SourceLocation | None = None
+    derived: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -65,7 +65,7 @@ def describe_value(value: Any) -> str:
     """The short text of a value in messages and traces."""
     if isinstance(value, str):
         return repr(value)
-    if isinstance(value, tuple) and not isinstance(value, Domain):
+    if isinstance(value, tuple):
         return "(" + ", ".join(describe_value(v) for v in value) + ("," if len(value) == 1 else "") + ")"
     return repr(value)
 

@@ -34,7 +34,7 @@ from typing import Any
 from ..lang.types import Domain, describe_value
 from .trace import Trace
 
-__all__ = ["render_text", "format_value", "value_sort_key", "sorted_elements", "headline"]
+__all__ = ["format_value", "headline", "render_text", "sorted_elements", "value_sort_key"]
 
 
 def value_sort_key(value: Any) -> tuple[Any, ...]:

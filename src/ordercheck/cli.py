@@ -1,0 +1,246 @@
+"""The command line: a thin layer over :func:`ordercheck.check` and the reports.
+
+Exit codes: 0 holds, 1 violated, 2 error in the input or the model (a message,
+no traceback), 3 inconclusive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from .api import ENGINES, check
+from .lang.errors import InputError, ModelError, OrdercheckError
+from .lang.types import describe_value
+from .replay import replay_trace
+from .report.itf import read_itf, write_itf
+from .report.json_doc import result_to_json
+from .report.result import EXIT_CODES, HOLDS, INCONCLUSIVE, VIOLATED, Result, Stats, combine_verdicts
+from .report.text import render_text
+from .sources import ModelSource, constant_overrides, find_model_files, load_module, models_in
+
+__all__ = ["main", "build_parser"]
+
+EXIT_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors with exit code 2 and no traceback (its default), naming the option."""
+
+    def error(self, message: str) -> Any:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"ordercheck: error: {message}\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ordercheck", description="Check that acknowledged orders survive: explore every interleaving of a model's actions.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    c = sub.add_parser("check", help="check models (a .py file or a directory of them; ./model by default)")
+    c.add_argument("path", nargs="?", default="model", help="a model file or a directory of model files (default: ./model)")
+    c.add_argument("--model", action="append", default=[], metavar="NAME", help="check only this model class (repeatable)")
+    c.add_argument("--const", action="append", default=[], metavar="NAME=V1,V2,...", help="override a constant (repeatable)")
+    c.add_argument("--property", action="append", default=None, metavar="NAME", help="check only this property (repeatable)")
+    c.add_argument("--continue", dest="keep_going", action="store_true", help="keep searching after a violation; report every violated property")
+    c.add_argument("--engine", choices=ENGINES, default="auto", help="the engine (default: auto)")
+    c.add_argument("--deadlock", action="store_true", help="report a reachable state with no enabled action")
+    c.add_argument("--max-states", type=_positive_int, metavar="N", help="stop after N distinct states (inconclusive)")
+    c.add_argument("--max-seconds", type=_positive_float, metavar="S", help="stop after S seconds (inconclusive)")
+    c.add_argument("--max-depth", type=_positive_int, metavar="D", help="explore at most D BFS levels (inconclusive if more exist)")
+    c.add_argument("--json", metavar="FILE", help="write the result document as JSON")
+    c.add_argument("--trace-out", metavar="FILE", help="write the counterexample as ITF JSON (.itf.json)")
+    c.add_argument("--quiet", action="store_true", help="no progress output on stderr")
+
+    r = sub.add_parser("replay", help="re-run a saved ITF trace against the current model")
+    r.add_argument("path", help="the model file")
+    r.add_argument("trace", help="the trace (.itf.json)")
+    r.add_argument("--model", default=None, metavar="NAME", help="the model class (default: the one the trace names)")
+    r.add_argument("--const", action="append", default=[], metavar="NAME=V1,V2,...", help="override a constant (default: the trace's constants)")
+    return parser
+
+
+def _error(message: str, stream: TextIO) -> None:
+    stream.write(f"error: {message}\n")
+
+
+def _print_model_error(exc: ModelError, err: TextIO) -> None:
+    _error(str(exc), err)
+    if exc.trace is not None:
+        err.write("\nThe trace that reaches it:\n")
+        err.write(render_text(exc.trace))
+        err.write("\n")
+
+
+def _select(sources: list[ModelSource], names: list[str], where: str) -> list[ModelSource]:
+    if not names:
+        return sources
+    known = {s.cls.__name__ for s in sources}
+    for name in names:
+        if name not in known:
+            raise InputError(f"{where}: no model named {name!r} (models: {', '.join(sorted(known)) or 'none'})")
+    return [s for s in sources if s.cls.__name__ in names]
+
+
+def _progress(err: TextIO) -> Any:
+    def report(stats: Stats) -> None:
+        err.write(f"  {stats.distinct_states:,} states, depth {stats.depth}, queue {stats.queue:,}, {stats.states_per_second:,.0f} states/s\n")
+        err.flush()
+
+    return report
+
+
+def _summary(result: Result) -> str:
+    derived = result.extra.get("derived_constants", ())
+    constants = ", ".join(f"{k}={describe_value(v)}" for k, v in result.constants.items() if k not in derived)
+    lines = [f"{result.model}({constants})  [{result.engine}]"]
+    width = max([len(p.name) for p in result.properties] + [8])
+    for p in result.properties:
+        reason = f"  ({p.reason})" if p.reason and p.verdict != HOLDS else ""
+        lines.append(f"  {p.name:<{width}}  {p.verdict}{reason}")
+    s = result.stats
+    lines.append(f"  {s.distinct_states:,} distinct states, {s.generated_states:,} generated, depth {s.depth}, "
+                 f"{s.seconds:.2f} s ({s.states_per_second:,.0f} states/s)")
+    if result.reason:
+        lines.append(f"  stopped: {result.reason}")
+    lines.append(f"  verdict: {result.verdict}")
+    return "\n".join(lines)
+
+
+def _suffixed(path: str, model: str, many: bool) -> Path:
+    if not many:
+        return Path(path)
+    p = Path(path)
+    name = p.name
+    for ext in (".itf.json", ".json"):
+        if name.endswith(ext):
+            return p.with_name(f"{name[: -len(ext)]}.{model}{ext}")
+    return p.with_name(f"{name}.{model}")
+
+
+def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    files = find_model_files(Path(args.path))
+    sources: list[ModelSource] = []
+    for file in files:
+        sources.extend(models_in(load_module(file), file))
+    sources = _select(sources, args.model, args.path)
+    if not sources:
+        raise InputError(f"{args.path}: defines no models (classes deriving from ordercheck.Model)")
+    used_consts = set()
+    for s in sources:
+        used_consts.update(constant_overrides(s.cls, args.const))
+    for text in args.const:
+        name = text.partition("=")[0].strip()
+        if name not in used_consts:
+            raise InputError(f"--const {text!r}: no model checked here has a constant {name!r}")
+    many = len(sources) > 1
+    codes: list[int] = []
+    results: list[Result] = []
+    for source in sources:
+        try:
+            model = source.cls(**constant_overrides(source.cls, args.const))
+            result = check(model, engine=args.engine, properties=args.property, keep_going=args.keep_going,
+                           deadlock=args.deadlock, max_states=args.max_states, max_seconds=args.max_seconds,
+                           max_depth=args.max_depth, progress=None if args.quiet else _progress(err))
+        except ModelError as exc:
+            _print_model_error(exc, err)
+            codes.append(EXIT_ERROR)
+            continue
+        except InputError as exc:
+            _error(f"{source.path}: {source.cls.__name__}: {exc}", err)
+            codes.append(EXIT_ERROR)
+            continue
+        results.append(result)
+        codes.append(result.exit_code)
+        out.write(_summary(result) + "\n")
+        for p in result.properties:
+            if p.counterexample is not None:
+                out.write("\n" + render_text(p.counterexample) + "\n")
+        if result.verdict == INCONCLUSIVE:
+            out.write("  'inconclusive' is not a pass: raise the bound, or check a smaller instance with --const.\n")
+        if args.trace_out and result.counterexample is not None:
+            target = _suffixed(args.trace_out, result.model, many)
+            write_itf(result.counterexample, target)
+            out.write(f"  counterexample written to {target}\n")
+        out.write("\n")
+    if args.json:
+        docs = [result_to_json(r) for r in results]
+        if len(docs) == 1 and not many:
+            document: Any = docs[0]
+        else:
+            document = {"verdict": combine_verdicts([r.verdict for r in results]) if results else INCONCLUSIVE, "results": docs}
+        Path(args.json).write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    if EXIT_ERROR in codes:
+        return EXIT_ERROR
+    for verdict in (VIOLATED, INCONCLUSIVE):
+        if EXIT_CODES[verdict] in codes:
+            return EXIT_CODES[verdict]
+    return 0
+
+
+def _cmd_replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    path = Path(args.path)
+    try:
+        trace = read_itf(args.trace)
+    except OSError as exc:
+        raise InputError(f"{args.trace}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise InputError(f"{args.trace}: not a readable ITF trace: {exc}") from None
+    sources = models_in(load_module(find_model_files(path)[0]), path)
+    name = args.model or trace.model
+    chosen = [s for s in sources if s.cls.__name__ == name]
+    if not chosen:
+        raise InputError(f"{path}: no model named {name!r} (models: {', '.join(s.cls.__name__ for s in sources) or 'none'})")
+    cls = chosen[0].cls
+    constants = dict(trace.constants)
+    constants.update(constant_overrides(cls, args.const))
+    model = cls(**constants)
+    outcome = replay_trace(model, trace)
+    out.write(f"{outcome.message}\n")
+    return EXIT_CODES[VIOLATED] if outcome.reproduced else 0
+
+
+def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            return _cmd_check(args, out, err)
+        return _cmd_replay(args, out, err)
+    except ModelError as exc:
+        _print_model_error(exc, err)
+        return EXIT_ERROR
+    except OrdercheckError as exc:
+        _error(str(exc), err)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        _error("interrupted", err)
+        return EXIT_CODES[INCONCLUSIVE]
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
