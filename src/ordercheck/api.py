@@ -19,14 +19,14 @@ Examples
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from .explicit import Bounds, explore
 from .lang.errors import InputError
 from .lang.model import Model, spec_of
 from .report.result import Result, Stats
 
-__all__ = ["check", "ENGINES"]
+__all__ = ["ENGINES", "check"]
 
 ENGINES = ("auto", "explicit")
 

@@ -22,7 +22,7 @@ from .report.result import EXIT_CODES, HOLDS, INCONCLUSIVE, VIOLATED, Result, St
 from .report.text import render_text
 from .sources import ModelSource, constant_overrides, find_model_files, load_module, models_in
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 EXIT_ERROR = 2
 
@@ -148,7 +148,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     sources = _select(sources, args.model, args.path)
     if not sources:
         raise InputError(f"{args.path}: defines no models (classes deriving from ordercheck.Model)")
-    used_consts = set()
+    used_consts: set[str] = set()
     for s in sources:
         used_consts.update(constant_overrides(s.cls, args.const))
     for text in args.const:

@@ -29,7 +29,7 @@ from typing import Any
 from .lang.errors import InputError, ModelError, SourceLocation
 from .lang.model import Const, Model, _declarations
 
-__all__ = ["ModelSource", "find_model_files", "load_module", "models_in", "parse_constant", "constant_overrides"]
+__all__ = ["ModelSource", "constant_overrides", "find_model_files", "load_module", "models_in", "parse_constant"]
 
 
 @dataclass(frozen=True)

@@ -27,17 +27,17 @@ from __future__ import annotations
 
 import time
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ..lang.errors import InputError, ModelError
-from ..lang.interpret import CheckFailed, fire, holds
+from ..lang.interpret import fire, holds
 from ..lang.spec import Spec, State
 from ..report.build import build_trace
 from ..report.result import HOLDS, INCONCLUSIVE, VIOLATED, PropertyResult, Result, Stats
 from .compile import CheckFailure, CompiledSpec, compile_spec
 
-__all__ = ["explore", "Bounds", "select_properties"]
+__all__ = ["Bounds", "explore", "select_properties"]
 
 DEADLOCK = "deadlock"
 

@@ -27,14 +27,15 @@ Examples
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..lang import ir
 from ..lang.spec import Spec
 from ..lang.types import BoolType, IntType
 
-__all__ = ["CompiledSpec", "compile_spec", "CheckFailure"]
+__all__ = ["CheckFailure", "CompiledSpec", "compile_spec"]
 
 
 class CheckFailure(Exception):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-__all__ = ["OrdercheckError", "ModelError", "InputError", "SourceLocation", "user_location"]
+__all__ = ["InputError", "ModelError", "OrdercheckError", "SourceLocation", "user_location"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

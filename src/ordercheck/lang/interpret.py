@@ -14,14 +14,15 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import ir
 from .errors import ModelError
 from .spec import Binding, Check, Spec, State
 from .types import IntType
 
-__all__ = ["evaluate", "enabled", "fire", "successors", "holds", "CheckFailed", "ReplayMismatch", "replay_path"]
+__all__ = ["CheckFailed", "ReplayMismatch", "enabled", "evaluate", "fire", "holds", "replay_path", "successors"]
 
 
 class CheckFailed(ModelError):

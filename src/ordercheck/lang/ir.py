@@ -31,44 +31,45 @@ IntType(lo=1, hi=4)
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .types import BoolType, FinType, IntType, ScalarType, SetType
 
 __all__ = [
-    "Expr",
     "BOOL",
-    "TRUE",
     "FALSE",
-    "const",
-    "var",
-    "post",
-    "not_",
-    "and_",
-    "or_",
-    "implies",
-    "eq",
-    "lt",
-    "le",
+    "TRUE",
+    "Expr",
     "add",
-    "sub",
-    "mul",
+    "and_",
+    "bits",
+    "const",
+    "count",
+    "diff",
+    "eq",
     "floordiv",
-    "mod",
-    "neg",
+    "has",
+    "implies",
+    "int_type_of",
+    "inter",
     "ite",
+    "le",
+    "lt",
+    "mod",
+    "mul",
+    "neg",
+    "not_",
+    "or_",
+    "post",
+    "sub",
+    "subset",
     "table",
     "union",
-    "inter",
-    "diff",
-    "subset",
-    "has",
+    "var",
+    "walk",
     "with_",
     "without",
-    "count",
-    "bits",
-    "int_type_of",
-    "walk",
 ]
 
 BOOL = BoolType()
@@ -77,9 +78,9 @@ BOOL = BoolType()
 class Expr:
     """One IR node: an operator, its argument nodes, its type and operator data."""
 
-    __slots__ = ("op", "args", "type", "data", "_hash")
+    __slots__ = ("_hash", "args", "data", "op", "type")
 
-    def __init__(self, op: str, args: tuple["Expr", ...], type: ScalarType, data: Any = None) -> None:
+    def __init__(self, op: str, args: tuple[Expr, ...], type: ScalarType, data: Any = None) -> None:
         self.op = op
         self.args = args
         self.type = type

@@ -10,6 +10,7 @@ line.
 
 Examples
 --------
+>>> from ordercheck.lang.values import require
 >>> class Counter(Model):
 ...     N = Const(3)
 ...     x = Var(Int(0, N), init=0)
@@ -36,34 +37,35 @@ import itertools
 import os
 import sys
 import textwrap
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from . import ir
 from .errors import ModelError, SourceLocation, user_location
 from .spec import Binding, Check, Property, Slot, Spec, VarInfo
 from .types import BoolType, Domain, FinType, IntType, MapType, SetType, ValueType, describe_value
-from .values import ACTIVE_SINK, MapVal, coerce, from_leaves, leaves, to_bool
+from .values import ACTIVE_SINK, coerce, from_leaves, leaves, to_bool
 
 __all__ = [
-    "Model",
-    "Const",
-    "Var",
-    "OneOf",
-    "EachOf",
+    "MEDIA",
     "Bool",
+    "Const",
+    "EachOf",
+    "Elem",
     "Enum",
     "Int",
-    "Elem",
-    "SetOf",
     "MapOf",
+    "Model",
+    "OneOf",
+    "SetOf",
+    "Var",
     "action",
     "initial",
     "invariant",
-    "step_invariant",
     "sometimes",
     "spec_of",
-    "MEDIA",
+    "step_invariant",
 ]
 
 MEDIA = ("memory", "os-cache", "disk")
@@ -76,14 +78,14 @@ _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class _DeclaredType:
-    def resolve(self, ctx: "_Resolver") -> ValueType:
+    def resolve(self, ctx: _Resolver) -> ValueType:
         raise NotImplementedError
 
 
 class Bool(_DeclaredType):
     """``True`` or ``False``.  ``Bool`` and ``Bool()`` are the same type."""
 
-    def resolve(self, ctx: "_Resolver") -> ValueType:
+    def resolve(self, ctx: _Resolver) -> ValueType:
         return BoolType()
 
     def __repr__(self) -> str:
@@ -103,7 +105,7 @@ class Enum(_DeclaredType):
             raise ModelError(f"Enum{labels} repeats a label")
         self.labels = labels
 
-    def resolve(self, ctx: "_Resolver") -> ValueType:
+    def resolve(self, ctx: _Resolver) -> ValueType:
         return FinType(self.labels)
 
     def __repr__(self) -> str:
@@ -116,7 +118,7 @@ class Int(_DeclaredType):
     def __init__(self, lo: Any, hi: Any) -> None:
         self.lo, self.hi = lo, hi
 
-    def resolve(self, ctx: "_Resolver") -> ValueType:
+    def resolve(self, ctx: _Resolver) -> ValueType:
         lo, hi = ctx.scalar(self.lo), ctx.scalar(self.hi)
         if lo > hi:
             raise ModelError(f"Int({lo}, {hi}) is empty: the lower bound exceeds the upper bound")
@@ -129,7 +131,7 @@ class Elem(_DeclaredType):
     def __init__(self, domain: Any) -> None:
         self.domain = domain
 
-    def resolve(self, ctx: "_Resolver") -> ValueType:
+    def resolve(self, ctx: _Resolver) -> ValueType:
         return ctx.domain(self.domain)
 
 
@@ -139,7 +141,7 @@ class SetOf(_DeclaredType):
     def __init__(self, domain: Any) -> None:
         self.domain = domain
 
-    def resolve(self, ctx: "_Resolver") -> ValueType:
+    def resolve(self, ctx: _Resolver) -> ValueType:
         return SetType(ctx.domain(self.domain))
 
 
@@ -149,7 +151,7 @@ class MapOf(_DeclaredType):
     def __init__(self, domain: Any, value: Any) -> None:
         self.domain, self.value = domain, value
 
-    def resolve(self, ctx: "_Resolver") -> ValueType:
+    def resolve(self, ctx: _Resolver) -> ValueType:
         return MapType(ctx.domain(self.domain), ctx.type(self.value))
 
 
@@ -287,7 +289,7 @@ def sometimes(fn: Any = None, /) -> Any:
 # ----------------------------------------------------------------------------- the model class
 
 
-def spec_of(model: "Model") -> Spec:
+def spec_of(model: Model) -> Spec:
     """The traced :class:`Spec` of a model instance."""
     if not isinstance(model, Model):
         raise TypeError(f"expected an instance of an ordercheck Model, got {type(model).__name__}")
@@ -447,7 +449,7 @@ class _Disabled(Exception):
 class _Tracer:
     """Records guards, checks and writes while one action, property or initial function runs."""
 
-    def __init__(self, builder: "_Builder", mode: str, current: list[ir.Expr], post: list[ir.Expr] | None = None) -> None:
+    def __init__(self, builder: _Builder, mode: str, current: list[ir.Expr], post: list[ir.Expr] | None = None) -> None:
         self.builder = builder
         self.mode = mode
         self.current = current
@@ -512,7 +514,7 @@ def _slot_count(t: ValueType) -> int:
 class _StateView:
     """The ``s`` (and ``t``) an action or property receives."""
 
-    __slots__ = ("_tracer", "_post")
+    __slots__ = ("_post", "_tracer")
 
     def __init__(self, tracer: _Tracer, post: bool = False) -> None:
         object.__setattr__(self, "_tracer", tracer)
@@ -690,7 +692,8 @@ class _Builder:
                         continue
                     unset = [s.var for s, e in zip(self.slots, tracer.current) if e is None]
                     if unset:
-                        raise self.fail(ModelError(f"variable {unset[0]} has no initial value: set it in this function or give init=..."), _describe_binding(decl, params), decl.location)
+                        message = f"variable {unset[0]} has no initial value: set it in this function or give init=..."
+                        raise self.fail(ModelError(message), _describe_binding(decl, params), decl.location)
                     states.append(tuple(e.data for e in tracer.current))
         return tuple(_dedupe(states))
 
@@ -702,7 +705,9 @@ class _Builder:
         expected = signature[1:]
         if sorted(expected) != sorted(names):
             raise self.fail(
-                ModelError(f"@{decl.kind} declares parameters ({', '.join(names) or 'none'}) but {decl.fn.__name__} takes ({', '.join(expected) or 'only the state'}); declare each one with a domain, like @{decl.kind}({expected[0] if expected else 'p'}=DOMAIN)"),
+                ModelError(f"@{decl.kind} declares parameters ({', '.join(names) or 'none'}) but {decl.fn.__name__} takes "
+                           f"({', '.join(expected) or 'only the state'}); declare each one with a domain, "
+                           f"like @{decl.kind}({expected[0] if expected else 'p'}=DOMAIN)"),
                 f"{decl.kind} {decl.name}", decl.location)
         for name in names:
             if name in RESERVED:
@@ -767,7 +772,8 @@ class _Builder:
             expected = 2 if decl.kind == "step" else 1
             if len(inspect.signature(decl.fn).parameters) != expected:
                 shape = "(s, t)" if decl.kind == "step" else "(s)"
-                raise self.fail(ModelError(f"a @{'step_invariant' if decl.kind == 'step' else decl.kind} function takes {shape}"), f"property {decl.name}", decl.location)
+                kind = "step_invariant" if decl.kind == "step" else decl.kind
+                raise self.fail(ModelError(f"a @{kind} function takes {shape}"), f"property {decl.name}", decl.location)
             tracer = _Tracer(self, "property", list(pre), post)
             result = self._run(tracer, decl, {}, post_view=decl.kind == "step")
             try:

@@ -21,7 +21,7 @@ from .errors import SourceLocation
 from .ir import Expr
 from .types import BoolType, FinType, IntType, MapType, ScalarType, SetType, ValueType, describe_value
 
-__all__ = ["Slot", "VarInfo", "Check", "Binding", "Property", "Spec", "State"]
+__all__ = ["Binding", "Check", "Property", "Slot", "Spec", "State", "VarInfo"]
 
 State = tuple[Any, ...]
 

@@ -28,13 +28,13 @@ from typing import Any, Union
 
 __all__ = [
     "BoolType",
-    "IntType",
+    "Domain",
     "FinType",
-    "SetType",
+    "IntType",
     "MapType",
     "ScalarType",
+    "SetType",
     "ValueType",
-    "Domain",
     "describe_value",
 ]
 
@@ -52,7 +52,7 @@ class Domain(tuple):  # type: ignore[type-arg]
 
     name: str
 
-    def __new__(cls, values: Any, name: str = "") -> "Domain":
+    def __new__(cls, values: Any, name: str = "") -> Domain:
         self = super().__new__(cls, values)
         self.name = name
         return self
@@ -164,7 +164,7 @@ class MapType:
     """A total function from a domain to a value type: one entry per key."""
 
     domain: FinType
-    value: "ValueType"
+    value: ValueType
 
     @property
     def width(self) -> int:

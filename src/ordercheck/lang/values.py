@@ -15,35 +15,36 @@ eq(var(0), const(1))
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Protocol
 
 from . import ir
 from .errors import ModelError
 from .types import BoolType, Domain, FinType, IntType, MapType, SetType, ValueType, describe_value
 
 __all__ = [
-    "Val",
-    "BoolVal",
-    "IntVal",
-    "FinVal",
-    "SetVal",
-    "MapVal",
-    "TupleVal",
-    "CheckSink",
     "ACTIVE_SINK",
-    "to_bool",
+    "BoolVal",
+    "CheckSink",
+    "FinVal",
+    "IntVal",
+    "MapVal",
+    "SetVal",
+    "TupleVal",
+    "Val",
     "coerce",
-    "leaves",
-    "from_leaves",
-    "merge",
-    "lift_int",
-    "values_equal",
-    "forall",
     "exists",
-    "ite",
+    "forall",
+    "from_leaves",
     "implies",
+    "ite",
+    "leaves",
+    "lift_int",
+    "merge",
     "require",
+    "to_bool",
+    "values_equal",
 ]
 
 TRUTH_MESSAGE = (
@@ -122,28 +123,28 @@ class BoolVal(ScalarVal):
             return bool(self.expr.data)
         raise ModelError(TRUTH_MESSAGE)
 
-    def __and__(self, other: Any) -> "BoolVal":
+    def __and__(self, other: Any) -> BoolVal:
         return BoolVal(ir.and_(self.expr, to_bool(other)))
 
     __rand__ = __and__
 
-    def __or__(self, other: Any) -> "BoolVal":
+    def __or__(self, other: Any) -> BoolVal:
         return BoolVal(ir.or_(self.expr, to_bool(other)))
 
     __ror__ = __or__
 
-    def __xor__(self, other: Any) -> "BoolVal":
+    def __xor__(self, other: Any) -> BoolVal:
         return BoolVal(ir.not_(ir.eq(self.expr, to_bool(other))))
 
     __rxor__ = __xor__
 
-    def __invert__(self) -> "BoolVal":
+    def __invert__(self) -> BoolVal:
         return BoolVal(ir.not_(self.expr))
 
-    def __eq__(self, other: Any) -> "BoolVal":  # type: ignore[override]
+    def __eq__(self, other: Any) -> BoolVal:  # type: ignore[override]
         return BoolVal(ir.eq(self.expr, to_bool(other)))
 
-    def __ne__(self, other: Any) -> "BoolVal":  # type: ignore[override]
+    def __ne__(self, other: Any) -> BoolVal:  # type: ignore[override]
         return BoolVal(ir.not_(ir.eq(self.expr, to_bool(other))))
 
 
@@ -183,41 +184,41 @@ class IntVal(ScalarVal):
 
     __slots__ = ()
 
-    def _bin(self, other: Any, op: Callable[[ir.Expr, ir.Expr], ir.Expr], swap: bool = False) -> "IntVal":
+    def _bin(self, other: Any, op: Callable[[ir.Expr, ir.Expr], ir.Expr], swap: bool = False) -> IntVal:
         a, b = self.expr, lift_int(other)
         return IntVal(op(b, a) if swap else op(a, b))
 
-    def __add__(self, o: Any) -> "IntVal":
+    def __add__(self, o: Any) -> IntVal:
         return self._bin(o, ir.add)
 
-    def __radd__(self, o: Any) -> "IntVal":
+    def __radd__(self, o: Any) -> IntVal:
         return self._bin(o, ir.add, True)
 
-    def __sub__(self, o: Any) -> "IntVal":
+    def __sub__(self, o: Any) -> IntVal:
         return self._bin(o, ir.sub)
 
-    def __rsub__(self, o: Any) -> "IntVal":
+    def __rsub__(self, o: Any) -> IntVal:
         return self._bin(o, ir.sub, True)
 
-    def __mul__(self, o: Any) -> "IntVal":
+    def __mul__(self, o: Any) -> IntVal:
         return self._bin(o, ir.mul)
 
-    def __rmul__(self, o: Any) -> "IntVal":
+    def __rmul__(self, o: Any) -> IntVal:
         return self._bin(o, ir.mul, True)
 
-    def __floordiv__(self, o: Any) -> "IntVal":
+    def __floordiv__(self, o: Any) -> IntVal:
         return self._bin(o, ir.floordiv)
 
-    def __rfloordiv__(self, o: Any) -> "IntVal":
+    def __rfloordiv__(self, o: Any) -> IntVal:
         return self._bin(o, ir.floordiv, True)
 
-    def __mod__(self, o: Any) -> "IntVal":
+    def __mod__(self, o: Any) -> IntVal:
         return self._bin(o, ir.mod)
 
-    def __rmod__(self, o: Any) -> "IntVal":
+    def __rmod__(self, o: Any) -> IntVal:
         return self._bin(o, ir.mod, True)
 
-    def __neg__(self) -> "IntVal":
+    def __neg__(self) -> IntVal:
         return IntVal(ir.neg(self.expr))
 
     def __eq__(self, o: Any) -> BoolVal:  # type: ignore[override]
@@ -464,7 +465,7 @@ class SetVal(ScalarVal):
             return BoolVal(ir.has(self.expr, element.expr))
         return BoolVal(ir.or_(*(ir.and_(c, ir.has(self.expr, ir.const(t, i))) for i, c in fin_match(t, element))))
 
-    def add(self, element: Any) -> "SetVal":
+    def add(self, element: Any) -> SetVal:
         t = self.set_type.domain
         if isinstance(element, (TupleVal, tuple)) and _has_state(element if isinstance(element, tuple) else element.items):
             matches = fin_match(t, element)
@@ -474,7 +475,7 @@ class SetVal(ScalarVal):
             return SetVal(ir.bits(self.set_type, members))
         return SetVal(ir.with_(self.expr, fin_index(t, element, "adding to a set")))
 
-    def remove(self, element: Any) -> "SetVal":
+    def remove(self, element: Any) -> SetVal:
         t = self.set_type.domain
         if isinstance(element, Val) or (isinstance(element, tuple) and _has_state(element)):
             conds = dict(fin_match(t, element))
@@ -488,20 +489,20 @@ class SetVal(ScalarVal):
     def is_empty(self) -> BoolVal:
         return BoolVal(ir.eq(self.expr, ir.const(self.set_type, 0)))
 
-    def __or__(self, o: Any) -> "SetVal":
+    def __or__(self, o: Any) -> SetVal:
         return SetVal(ir.union(self.expr, self._other(o)))
 
     __ror__ = __or__
 
-    def __and__(self, o: Any) -> "SetVal":
+    def __and__(self, o: Any) -> SetVal:
         return SetVal(ir.inter(self.expr, self._other(o)))
 
     __rand__ = __and__
 
-    def __sub__(self, o: Any) -> "SetVal":
+    def __sub__(self, o: Any) -> SetVal:
         return SetVal(ir.diff(self.expr, self._other(o)))
 
-    def __rsub__(self, o: Any) -> "SetVal":
+    def __rsub__(self, o: Any) -> SetVal:
         return SetVal(ir.diff(self._other(o), self.expr))
 
     def __le__(self, o: Any) -> BoolVal:
@@ -551,7 +552,7 @@ def _retype(expr: ir.Expr, t: SetType) -> ir.Expr:
 class MapVal(Val):
     """A map: one value per key of its domain.  ``loc`` says where it lives in the state, if anywhere."""
 
-    __slots__ = ("type", "entries", "loc")
+    __slots__ = ("entries", "loc", "type")
 
     def __init__(self, type: MapType, entries: tuple[Any, ...], loc: tuple[str, tuple[Any, ...]] | None = None) -> None:
         self.type = type

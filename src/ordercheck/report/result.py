@@ -18,7 +18,7 @@ from typing import Any
 
 from .trace import Trace
 
-__all__ = ["HOLDS", "VIOLATED", "INCONCLUSIVE", "Stats", "PropertyResult", "Result", "combine_verdicts", "EXIT_CODES"]
+__all__ = ["EXIT_CODES", "HOLDS", "INCONCLUSIVE", "VIOLATED", "PropertyResult", "Result", "Stats", "combine_verdicts"]
 
 HOLDS = "holds"
 VIOLATED = "violated"

@@ -17,6 +17,7 @@ Examples
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,7 +63,7 @@ class Trace:
     def __len__(self) -> int:
         return len(self.steps)
 
-    @property
+    @builtins.property
     def final_state(self) -> dict[str, Any]:
         return self.steps[-1].state
 
