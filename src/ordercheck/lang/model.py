@@ -650,20 +650,38 @@ class _Builder:
             raise ModelError(f"{what}: an initial value must be a constant")
         return tuple(e.data for e in exprs)
 
+    def _init_value(self, value: Any) -> Any:
+        """An ``init=`` value with constants resolved: a ``Const`` or ``lambda m: ...`` of the constants."""
+        if isinstance(value, Const):
+            return self.constants[value.name]
+        if callable(value) and not isinstance(value, (_DeclaredType, type)):
+            constants = self.constants
+
+            class View:
+                def __getattr__(self, attr: str) -> Any:
+                    if attr not in constants:
+                        raise ModelError(f"an initial value reads {attr!r}, which is not a constant")
+                    return constants[attr]
+
+            return value(View())
+        return value
+
     def _alternatives(self, v: Var) -> list[tuple[Any, ...]] | None:
         info = self.var_info[v.name]
         what = f"initial value of {v.name}"
         try:
-            if v.init is _MISSING:
+            init = self._init_value(v.init)
+            if init is _MISSING:
                 return None
-            if isinstance(v.init, OneOf):
-                return _dedupe([self._concrete(x, info.type, what) for x in v.init.values])
-            if isinstance(v.init, EachOf):
+            if isinstance(init, OneOf):
+                return _dedupe([self._concrete(self._init_value(x), info.type, what) for x in init.values])
+            if isinstance(init, EachOf):
                 if not isinstance(info.type, MapType):
                     raise ModelError(f"EachOf is for maps (each entry chosen independently); use OneOf for {v.name}")
-                per_entry = [self._concrete(x, info.type.value, what) for x in v.init.values]
-                return [tuple(itertools.chain.from_iterable(combo)) for combo in itertools.product(_dedupe(per_entry), repeat=len(info.type.domain.values))]
-            return [self._concrete(v.init, info.type, what)]
+                per_entry = _dedupe([self._concrete(self._init_value(x), info.type.value, what) for x in init.values])
+                combos = itertools.product(per_entry, repeat=len(info.type.domain.values))
+                return [tuple(itertools.chain.from_iterable(combo)) for combo in combos]
+            return [self._concrete(init, info.type, what)]
         except ModelError as exc:
             raise self.fail(exc, f"variable {v.name}", v.location) from None
 
