@@ -296,6 +296,57 @@ def spec_of(model: Model) -> Spec:
     return model._ordercheck_spec
 
 
+class ModelExtension:
+    """A declaration in a model body that adds state, actions and action guards.
+
+    The durability domain's ``Faults`` is one: it adds the ``up`` map, the
+    fault budget and the fault actions, and gives ``on=`` / ``via=`` their
+    meaning.  The language itself knows nothing of durability.
+    """
+
+    name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def extend(self, ctx: "ExtensionContext") -> None:
+        raise NotImplementedError
+
+
+class ExtensionContext:
+    """What a :class:`ModelExtension` may see and add while a model instance is built."""
+
+    def __init__(self, builder: "_Builder", user_vars: list[Var]) -> None:
+        self._builder = builder
+        self.model = builder.name
+        self.constants = builder.constants
+        self.user_vars = list(user_vars)
+        self.added_vars: list[Var] = []
+        self.added_actions: list[_Decl] = []
+        self.on_guard: Callable[..., Any] | None = None
+        self.via_guard: Callable[..., Any] | None = None
+        self.options = builder.options
+        # Facts for engines and reports (which faults, which budget), copied into Spec.extra.
+        self.extra: dict[str, Any] = {}
+
+    def resolve_type(self, declared: Any) -> ValueType:
+        return self._builder.resolver.type(declared)
+
+    def resolve_domain(self, ref: Any) -> FinType:
+        return self._builder.resolver.domain(ref)
+
+    def add_var(self, name: str, var: Var) -> None:
+        taken = {v.name for v in self.user_vars + self.added_vars}
+        if name in taken and name not in RESERVED:
+            raise ModelError(f"{name!r} is a name the durability framework needs; call the variable something else")
+        var.name = name
+        self.added_vars.append(var)
+
+    def add_action(self, name: str, fn: Callable[..., Any], **params: Any) -> None:
+        decl = _Decl("action", fn, dict(params), None, None, name)
+        self.added_actions.append(decl)
+
+
 class Model:
     """Base class of models.  Subclass it, declare state and actions, instantiate to trace."""
 
@@ -303,8 +354,10 @@ class Model:
     _ordercheck_spec: Spec
 
     def __init__(self, **constants: Any) -> None:
+        # Options for extensions (the tolerance search re-instantiates with another budget or k).
+        options = constants.pop("_ordercheck_options", {})
         self._ordercheck_constants = _resolve_constants(type(self), constants)
-        self._ordercheck_spec = _Builder(self, tuple(constants)).build()
+        self._ordercheck_spec = _Builder(self, tuple(constants), options).build()
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{k}={describe_value(v)}" for k, v in self._ordercheck_constants.items())
@@ -318,7 +371,7 @@ def _declarations(cls: type) -> dict[str, Any]:
         if klass in (object, Model):
             continue
         for name, value in vars(klass).items():
-            if isinstance(value, (Const, Var, _Decl)):
+            if isinstance(value, (Const, Var, _Decl, ModelExtension)):
                 found.pop(name, None)
                 found[name] = value
             elif name in found:
@@ -339,6 +392,8 @@ def _caller_location() -> SourceLocation | None:
 
 
 def _normalise_constant(value: Any, name: str, model: str) -> Any:
+    if isinstance(value, Domain):
+        return value
     if hasattr(value, "as_domain"):
         return value.as_domain(name)
     if isinstance(value, range):
@@ -577,9 +632,14 @@ def _assigned_parameters(fn: Callable[..., Any], names: list[str]) -> list[tuple
 class _Builder:
     """Builds the :class:`Spec` of one model instance."""
 
-    def __init__(self, model: Model, overrides: tuple[str, ...] = ()) -> None:
+    def __init__(self, model: Model, overrides: tuple[str, ...] = (), options: dict[str, Any] | None = None) -> None:
         self.model = model
         self.overrides = overrides
+        self.options = dict(options or {})
+        self.on_guard: Callable[..., Any] | None = None
+        self.via_guard: Callable[..., Any] | None = None
+        self.generated_actions: list[_Decl] = []
+        self.extra: dict[str, Any] = {}
         self.cls = type(model)
         self.name = self.cls.__name__
         self.constants = model._ordercheck_constants
@@ -602,6 +662,18 @@ class _Builder:
         for v in vars_:
             if v.name in RESERVED:
                 raise self.fail(ModelError(f"{v.name!r} is a reserved name; call the variable something else"), None, v.location)
+        extensions = [d for d in self.decls.values() if isinstance(d, ModelExtension)]
+        ctx = ExtensionContext(self, vars_)
+        for ext in extensions:
+            try:
+                ext.extend(ctx)
+            except ModelError as exc:
+                raise self.fail(exc, ext.name or type(ext).__name__) from None
+        vars_ = vars_ + ctx.added_vars
+        self.on_guard, self.via_guard = ctx.on_guard, ctx.via_guard
+        self.generated_actions = ctx.added_actions
+        self.extra = dict(ctx.extra)
+        for v in vars_:
             try:
                 t = self.resolver.type(v.type)
             except ModelError as exc:
@@ -632,6 +704,7 @@ class _Builder:
             properties=properties,
             location=location,
             derived=tuple(n for n, d in self.decls.items() if isinstance(d, Const) and callable(d.default) and n not in self.overrides),
+            extra=self.extra,
         )
 
     def _add_slots(self, var: str, keys: tuple[Any, ...], t: ValueType) -> None:
@@ -747,6 +820,8 @@ class _Builder:
         token = ACTIVE_SINK.set(tracer)
         try:
             views = [_StateView(tracer)] + ([_StateView(tracer, post=True)] if post_view else [])
+            if decl.on is not None or decl.via is not None:
+                self._placement_guards(tracer, views[0], decl, params)
             result = decl.fn(*views, **params)
         except _Disabled:
             return False
@@ -758,14 +833,34 @@ class _Builder:
             ACTIVE_SINK.reset(token)
         return True if result is None else result
 
+    def _placement_guards(self, tracer: _Tracer, view: Any, decl: _Decl, params: dict[str, Any]) -> None:
+        """The guards that ``on=`` (the node is up) and ``via=`` (both ends up and linked) add."""
+
+        def node(ref: Any, what: str) -> Any:
+            if isinstance(ref, str):
+                if ref not in params:
+                    raise ModelError(f"{what}={ref!r} names no parameter of {decl.name}; name a parameter or give a function of (s, params...)")
+                return params[ref]
+            if callable(ref):
+                return ref(view, **params)
+            raise ModelError(f"{what}= takes a parameter name or a function of the state and parameters, not {ref!r}")
+
+        if decl.on is not None:
+            assert self.on_guard is not None
+            tracer.require(to_bool(self.on_guard(view, node(decl.on, "on"))))
+        if decl.via is not None:
+            assert self.via_guard is not None
+            if not (isinstance(decl.via, tuple) and len(decl.via) == 2):
+                raise ModelError("via= takes a pair, via=(\"src\", \"dst\")")
+            tracer.require(to_bool(self.via_guard(view, node(decl.via[0], "via"), node(decl.via[1], "via"))))
+
     def _actions(self) -> tuple[Binding, ...]:
         out = []
         pre = [ir.var(i, s.type) for i, s in enumerate(self.slots)]
-        for decl in self.decls.values():
-            if not (isinstance(decl, _Decl) and decl.kind == "action"):
-                continue
-            if decl.on is not None or decl.via is not None:
-                raise self.fail(ModelError("on= and via= need the durability domain (a Faults declaration and a topology), which this model lacks"),
+        decls = [d for d in self.decls.values() if isinstance(d, _Decl) and d.kind == "action"] + self.generated_actions
+        for decl in decls:
+            if (decl.on is not None and self.on_guard is None) or (decl.via is not None and self.via_guard is None):
+                raise self.fail(ModelError("on= and via= need the durability domain: declare faults = Faults(...) with a topology as the node domain"),
                                 f"action {decl.name}", decl.location)
             for params in self._bindings_of(decl):
                 tracer = _Tracer(self, "action", list(pre))

@@ -1,0 +1,232 @@
+"""Faults as actions generated from what each variable's medium survives.
+
+Declare ``faults = Faults(...)`` in a model whose node domain is a
+:class:`~ordercheck.domain.topology.Topology`.  The model then gets:
+
+- ``up``: a ``MapOf(NODE, Bool)`` the fault actions keep; ``on="n"`` adds the
+  guard ``s.up[n]`` and ``via=("a", "b")`` adds "both up, linked and not
+  partitioned";
+- ``faults_spent`` (the budget used so far) and ``disk_losses`` (disk losses so
+  far), which are part of the state;
+- the fault actions, which hit only nodes that are up: ``crash(n)`` (memory
+  lost), ``power_loss(n)`` (memory and OS cache lost), ``disk_loss(n)`` (every
+  medium lost), ``restart(n)`` (free; restores nothing), ``partition(a, b)`` and
+  ``heal(a, b)`` (free), and with ``domain="rack"`` (or any failure-domain
+  attribute) ``power_loss(rack=r)`` for every up node of ``r`` at once.
+
+Each non-free fault spends one unit of the budget.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from ..lang import ir
+from ..lang.errors import ModelError
+from ..lang.model import _MISSING, Bool, ExtensionContext, Int, MapOf, ModelExtension, SetOf, Var
+from ..lang.types import MapType, SetType, ValueType
+from ..lang.values import BoolVal, coerce, require, to_bool
+from .topology import NodeDomain, Topology
+
+__all__ = ["Faults", "FAULT_KINDS", "node_domain_of"]
+
+FAULT_KINDS = ("crash", "power_loss", "disk_loss", "partition")
+_WIPED_BY = {
+    "crash": ("memory",),
+    "power_loss": ("memory", "os-cache"),
+    "disk_loss": ("memory", "os-cache", "disk"),
+}
+
+
+def node_domain_of(constants: dict[str, Any], nodes: Any = None) -> tuple[str, NodeDomain]:
+    """The constant holding the model's topology: the one named, or the only topology constant."""
+    if nodes is not None:
+        name = getattr(nodes, "name", nodes)
+        value = constants.get(name)
+        if not isinstance(value, NodeDomain):
+            raise ModelError(f"Faults(nodes=...) must name a constant holding a Topology; {name!r} does not")
+        return name, value
+    found = [(n, v) for n, v in constants.items() if isinstance(v, NodeDomain)]
+    if not found:
+        raise ModelError("Faults needs a topology: declare the node domain as NODE = Const(Topology.from_nodes({...}))")
+    if len(found) > 1:
+        raise ModelError(f"several constants hold topologies ({', '.join(n for n, _ in found)}); say which with Faults(nodes=NAME)")
+    return found[0]
+
+
+class Faults(ModelExtension):
+    """The faults a model is checked against, and how many may happen in one execution.
+
+    Parameters
+    ----------
+    crash, power_loss, disk_loss, partition : bool
+        Which fault kinds happen (partition is off by default).
+    budget : int
+        How many non-free faults one execution may contain.
+    domain : str
+        ``"node"``, or a failure-domain attribute of the topology (``"rack"``):
+        then a power loss of a whole domain is one fault too.
+    nodes : Const, optional
+        The node domain, when a model has several topologies.
+    """
+
+    def __init__(self, *, crash: bool = True, power_loss: bool = True, disk_loss: bool = True, partition: bool = False,
+                 budget: int = 1, domain: str = "node", nodes: Any = None) -> None:
+        if not isinstance(budget, int) or isinstance(budget, bool) or budget < 0:
+            raise ModelError(f"Faults(budget=...) is a number of faults, 0 or more; got {budget!r}")
+        if not isinstance(domain, str):
+            raise ModelError(f"Faults(domain=...) names a failure-domain attribute such as 'node' or 'rack'; got {domain!r}")
+        self.kinds = {"crash": crash, "power_loss": power_loss, "disk_loss": disk_loss, "partition": partition}
+        self.budget = budget
+        self.domain = domain
+        self.nodes = nodes
+
+    @property
+    def enabled(self) -> tuple[str, ...]:
+        return tuple(k for k in FAULT_KINDS if self.kinds[k])
+
+    def extend(self, ctx: ExtensionContext) -> None:
+        node_const, nodes = node_domain_of(ctx.constants, self.nodes)
+        topology: Topology = nodes.topology
+        budget = int(ctx.options.get("fault_budget", self.budget))
+        if self.domain != "node":
+            topology.domain_values(self.domain)  # validates the attribute
+        media = self._media(ctx, nodes)
+        ctx.add_var("up", Var(MapOf(nodes, Bool), init=True))
+        ctx.add_var("faults_spent", Var(Int(0, budget), init=0))
+        if self.kinds["disk_loss"]:
+            ctx.add_var("disk_losses", Var(Int(0, budget), init=0))
+        links = tuple((a, b) for i, a in enumerate(nodes) for b in nodes[i + 1:] if topology.linked(a, b))
+        if self.kinds["partition"] and links:
+            ctx.add_var("partitioned", Var(SetOf(links), init=()))
+        ctx.extra["faults"] = {"kinds": list(self.enabled), "budget": budget, "domain": self.domain, "nodes": node_const}
+        ctx.extra["media"] = {name: medium for name, (medium, _) in media.items()}
+
+        for kind in ("crash", "power_loss", "disk_loss"):
+            if self.kinds[kind]:
+                ctx.add_action(kind, _node_fault(kind, media, budget), n=nodes)
+        if any(self.kinds[k] for k in ("crash", "power_loss", "disk_loss")):
+            ctx.add_action("restart", _restart, n=nodes)
+        if self.domain != "node" and self.kinds["power_loss"]:
+            groups = {value: topology.members(self.domain, value) for value in topology.domain_values(self.domain)}
+            ctx.add_action("power_loss", _domain_power_loss(self.domain, groups, media, budget), **{self.domain: tuple(groups)})
+        if self.kinds["partition"] and links:
+            ctx.add_action("partition", _partition(links, budget), a=nodes, b=nodes)
+            ctx.add_action("heal", _heal(links), a=nodes, b=nodes)
+
+        def on_guard(s: Any, node: Any) -> Any:
+            return s.up[node]
+
+        def via_guard(s: Any, a: Any, b: Any) -> Any:
+            cond = s.up[a] & s.up[b]
+            if isinstance(a, str) and isinstance(b, str):
+                if a == b:
+                    return s.up[a]
+                if not topology.linked(a, b):
+                    return BoolVal(ir.FALSE)
+            elif len(links) != len(nodes) * (len(nodes) - 1) // 2:
+                pairs = list(links) + [(y, x) for x, y in links] + [(x, x) for x in nodes]
+                linked = BoolVal(ir.or_(*(to_bool((a == x) & (b == y)) for x, y in pairs)))
+                cond = cond & linked
+            if self.kinds["partition"] and links:
+                cond = cond & ~s.partitioned.has((a, b)) & ~s.partitioned.has((b, a))
+            return cond
+
+        ctx.on_guard = on_guard
+        ctx.via_guard = via_guard
+
+    def _media(self, ctx: ExtensionContext, nodes: NodeDomain) -> dict[str, tuple[str, Any]]:
+        """Each node-indexed variable with a medium, and the value its entry takes when lost."""
+        media: dict[str, tuple[str, Any]] = {}
+        for v in ctx.user_vars:
+            if v.medium is None:
+                continue
+            t = ctx.resolve_type(v.type)
+            if not (isinstance(t, MapType) and t.domain.values == tuple(nodes)):
+                raise ModelError(f"variable {v.name} declares medium={v.medium!r} but is not a map over the nodes (MapOf({nodes.name}, ...))")
+            entry = t.value
+            lost = v.lost
+            if lost is _MISSING or lost is None:
+                if not _all_sets(entry):
+                    raise ModelError(f"variable {v.name}: a medium that is not a set says what a lost entry becomes, with lost=...")
+                lost = ()
+            elif isinstance(entry, SetType):
+                raise ModelError(f"variable {v.name}: a lost set is emptied; lost= is only for media that are not sets")
+            else:
+                coerce(lost, entry, f"lost value of {v.name}")
+            media[v.name] = (v.medium, lost)
+        return media
+
+
+def _all_sets(t: ValueType) -> bool:
+    if isinstance(t, MapType):
+        return _all_sets(t.value)
+    return isinstance(t, SetType)
+
+
+def _wipe(s: Any, node: Any, kind: str, media: dict[str, tuple[str, Any]], only_if: Any = None) -> None:
+    from ..lang.values import ite
+
+    for name, (medium, lost) in media.items():
+        if medium in _WIPED_BY[kind]:
+            entry = getattr(s, name)
+            entry[node] = lost if only_if is None else ite(only_if, lost, entry[node])
+
+
+def _node_fault(kind: str, media: dict[str, tuple[str, Any]], budget: int) -> Any:
+    def fault(s: Any, n: Any) -> None:
+        require(s.up[n])
+        require(s.faults_spent < budget)
+        s.up[n] = False
+        _wipe(s, n, kind, media)
+        s.faults_spent = s.faults_spent + 1
+        if kind == "disk_loss":
+            s.disk_losses = s.disk_losses + 1
+
+    fault.__name__ = kind
+    return fault
+
+
+def _restart(s: Any, n: Any) -> None:
+    require(~s.up[n])
+    s.up[n] = True
+
+
+def _domain_power_loss(kind: str, groups: dict[Any, tuple[str, ...]], media: dict[str, tuple[str, Any]], budget: int) -> Any:
+    def power_loss(s: Any, **params: Any) -> None:
+        members = groups[params[kind]]
+        require(BoolVal(ir.or_(*(s.up[m].expr for m in members))))
+        require(s.faults_spent < budget)
+        for m in members:
+            _wipe(s, m, "power_loss", media, only_if=s.up[m])
+        for m in members:
+            s.up[m] = False
+        s.faults_spent = s.faults_spent + 1
+
+    # The tracer passes parameters by keyword and reads their names from the signature.
+    power_loss.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
+        inspect.Parameter("s", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        inspect.Parameter(kind, inspect.Parameter.KEYWORD_ONLY),
+    ])
+    return power_loss
+
+
+def _partition(links: tuple[tuple[str, str], ...], budget: int) -> Any:
+    def partition(s: Any, a: Any, b: Any) -> None:
+        require((a, b) in links)
+        require(~s.partitioned.has((a, b)))
+        require(s.faults_spent < budget)
+        s.partitioned = s.partitioned.add((a, b))
+        s.faults_spent = s.faults_spent + 1
+
+    return partition
+
+
+def _heal(links: tuple[tuple[str, str], ...]) -> Any:
+    def heal(s: Any, a: Any, b: Any) -> None:
+        require((a, b) in links)
+        require(s.partitioned.has((a, b)))
+        s.partitioned = s.partitioned.remove((a, b))
+
+    return heal
