@@ -42,6 +42,7 @@ def check(
     max_seconds: float | None = None,
     max_depth: int | None = None,
     progress: Callable[[Stats], None] | None = None,
+    tolerance: bool = False,
 ) -> Result:
     """Check every property of ``model`` (or those named in ``properties``).
 
@@ -61,6 +62,9 @@ def check(
         Bounds; hitting one makes the verdict ``inconclusive``, never ``holds``.
     progress : callable, optional
         Called every couple of seconds with the current :class:`Stats`.
+    tolerance : bool
+        Also measure each property's fault tolerance (see :mod:`ordercheck.tolerance`), in
+        ``result.extra["tolerance"]``: the largest k that holds and the trace that breaks k + 1.
 
     Returns
     -------
@@ -73,5 +77,17 @@ def check(
         if value is not None and value <= 0:
             raise InputError(f"{name} must be positive, got {value}")
     spec = spec_of(model)
-    return explore(spec, properties=properties, keep_going=keep_going, deadlock=deadlock,
-                   bounds=Bounds(max_states, max_seconds, max_depth), progress=progress)
+    result = explore(spec, properties=properties, keep_going=keep_going, deadlock=deadlock,
+                     bounds=Bounds(max_states, max_seconds, max_depth), progress=progress)
+    if tolerance:
+        from .tolerance import fault_tolerance  # the tolerance search calls check() itself
+
+        measurable = [p.name for p in result.properties
+                      if p.kind in ("invariant", "step") and (spec.extra.get("faults") or p.name in spec.extra.get("survives_properties", []))]
+        if not measurable:
+            raise InputError(f"model {spec.name} declares no faults (faults = Faults(...)), so it has no fault tolerance to measure")
+        result.extra["tolerance"] = {
+            name: fault_tolerance(model, name, max_states=max_states, max_seconds=max_seconds, max_depth=max_depth)
+            for name in measurable
+        }
+    return result

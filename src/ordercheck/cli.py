@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .api import ENGINES, check
+from .domain.explain import explain_survives
 from .lang.errors import InputError, ModelError, OrdercheckError
+from .lang.model import spec_of
 from .lang.types import describe_value
 from .replay import replay_trace
 from .report.itf import read_itf, write_itf
@@ -72,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--max-depth", type=_positive_int, metavar="D", help="explore at most D BFS levels (inconclusive if more exist)")
     c.add_argument("--json", metavar="FILE", help="write the result document as JSON")
     c.add_argument("--trace-out", metavar="FILE", help="write the counterexample as ITF JSON (.itf.json)")
+    c.add_argument("--tolerance", action="store_true", help="also report each property's fault tolerance (the largest k that holds)")
     c.add_argument("--quiet", action="store_true", help="no progress output on stderr")
 
     r = sub.add_parser("replay", help="re-run a saved ITF trace against the current model")
@@ -129,6 +132,21 @@ def _summary(result: Result) -> str:
     return "\n".join(lines)
 
 
+def _tolerance_lines(result: Result) -> list[str]:
+    table = result.extra.get("tolerance")
+    if not table:
+        return []
+    lines = ["  fault tolerance:"]
+    width = max(len(name) for name in table)
+    for name, t in table.items():
+        k = "none (breaks with no failure)" if t.k is None else f"{t.k}"
+        if t.verdict == INCONCLUSIVE:
+            k = f"inconclusive ({t.reason})"
+        broken = f"; breaks at {t.k + 1 if t.k is not None else 0} with {', '.join(t.failure_set)}" if t.failure_set else ""
+        lines.append(f"    {name:<{width}}  {t.measure} = {k}{broken}")
+    return lines
+
+
 def _suffixed(path: str, model: str, many: bool) -> Path:
     if not many:
         return Path(path)
@@ -163,7 +181,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             model = source.cls(**constant_overrides(source.cls, args.const))
             result = check(model, engine=args.engine, properties=args.property, keep_going=args.keep_going,
                            deadlock=args.deadlock, max_states=args.max_states, max_seconds=args.max_seconds,
-                           max_depth=args.max_depth, progress=None if args.quiet else _progress(err))
+                           max_depth=args.max_depth, progress=None if args.quiet else _progress(err), tolerance=args.tolerance)
         except ModelError as exc:
             _print_model_error(exc, err)
             codes.append(EXIT_ERROR)
@@ -175,9 +193,13 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         results.append(result)
         codes.append(result.exit_code)
         out.write(_summary(result) + "\n")
+        for line in _tolerance_lines(result):
+            out.write(line + "\n")
         for p in result.properties:
             if p.counterexample is not None:
                 out.write("\n" + render_text(p.counterexample) + "\n")
+                for sentence in explain_survives(spec_of(model).extra, result.constants, p.name, p.counterexample.final_state):
+                    out.write(f"  {sentence}\n")
         if result.verdict == INCONCLUSIVE:
             out.write("  'inconclusive' is not a pass: raise the bound, or check a smaller instance with --const.\n")
         if args.trace_out and result.counterexample is not None:
@@ -191,7 +213,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             document: Any = docs[0]
         else:
             document = {"verdict": combine_verdicts([r.verdict for r in results]) if results else INCONCLUSIVE, "results": docs}
-        Path(args.json).write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+        Path(args.json).write_text(json.dumps(document, indent=2) + "\n")
     if EXIT_ERROR in codes:
         return EXIT_ERROR
     for verdict in (VIOLATED, INCONCLUSIVE):

@@ -29,7 +29,7 @@ from ..lang.types import MapType, SetType, ValueType
 from ..lang.values import BoolVal, coerce, require, to_bool
 from .topology import NodeDomain, Topology
 
-__all__ = ["Faults", "FAULT_KINDS", "node_domain_of"]
+__all__ = ["FAULT_KINDS", "Faults", "node_domain_of"]
 
 FAULT_KINDS = ("crash", "power_loss", "disk_loss", "partition")
 _WIPED_BY = {

@@ -46,14 +46,14 @@ from ..lang.values import ACTIVE_SINK, BoolVal, IntVal, MapVal, SetVal, forall, 
 from .topology import NodeDomain, Topology
 
 __all__ = [
-    "survives",
-    "never_lost",
-    "visible_after_failover",
-    "no_duplicates",
-    "single_primary",
-    "registered_or_rejected",
-    "holders_of",
     "failures_to_lose",
+    "holders_of",
+    "never_lost",
+    "no_duplicates",
+    "registered_or_rejected",
+    "single_primary",
+    "survives",
+    "visible_after_failover",
 ]
 
 
@@ -157,8 +157,18 @@ def survives(orders: Any, copies: Any, k: int, domain: str | tuple[str, ...] = "
     """
     order_set = _orders(orders)
     maps = _copies(copies)
-    options = _builder().builder.options
-    k = int(options.get("survives_k", k))
+    sink = _builder()
+    k = int(sink.builder.options.get("survives_k", k))
+    if sink.property_name is not None:
+        # The tolerance search varies k for the invariants that call survives, and explains a
+        # violation with the failure set of the order's holders: record where the copies live.
+        sink.builder.extra.setdefault("survives_properties", []).append(sink.property_name)
+        sink.builder.extra.setdefault("survives_calls", {})[sink.property_name] = {
+            "orders": sink.builder.slots[order_set.expr.data].var if order_set.expr.op == "var" else None,
+            "copies": [m.loc[0] if m.loc is not None and m.loc[1] == () else None for m in maps],
+            "domain": list(domain) if isinstance(domain, tuple) else domain,
+            "k": k,
+        }
     if not isinstance(k, int) or k < 0:
         raise ModelError(f"survives(k=...) is a number of failures, 0 or more; got {k!r}")
     lost = _framework_var("disk_losses")

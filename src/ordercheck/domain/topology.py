@@ -31,7 +31,7 @@ from networkx.algorithms.isomorphism import GraphMatcher
 from ..lang.errors import ModelError
 from ..lang.types import Domain
 
-__all__ = ["Topology", "NodeDomain"]
+__all__ = ["NodeDomain", "Topology"]
 
 RESERVED_ATTRIBUTES = ("role", "name")
 
@@ -42,7 +42,8 @@ class NodeDomain(Domain):
     topology: Topology
 
     def __new__(cls, topology: Topology, name: str) -> NodeDomain:
-        self = super().__new__(cls, topology.nodes, name)
+        self = tuple.__new__(cls, topology.nodes)
+        self.name = name
         self.topology = topology
         return self
 

@@ -309,14 +309,14 @@ class ModelExtension:
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
 
-    def extend(self, ctx: "ExtensionContext") -> None:
+    def extend(self, ctx: ExtensionContext) -> None:
         raise NotImplementedError
 
 
 class ExtensionContext:
     """What a :class:`ModelExtension` may see and add while a model instance is built."""
 
-    def __init__(self, builder: "_Builder", user_vars: list[Var]) -> None:
+    def __init__(self, builder: _Builder, user_vars: list[Var]) -> None:
         self._builder = builder
         self.model = builder.name
         self.constants = builder.constants
@@ -351,11 +351,15 @@ class Model:
     """Base class of models.  Subclass it, declare state and actions, instantiate to trace."""
 
     _ordercheck_constants: dict[str, Any]
+    _ordercheck_overrides: dict[str, Any]
+    _ordercheck_options: dict[str, Any]
     _ordercheck_spec: Spec
 
     def __init__(self, **constants: Any) -> None:
         # Options for extensions (the tolerance search re-instantiates with another budget or k).
         options = constants.pop("_ordercheck_options", {})
+        self._ordercheck_overrides = dict(constants)
+        self._ordercheck_options = dict(options)
         self._ordercheck_constants = _resolve_constants(type(self), constants)
         self._ordercheck_spec = _Builder(self, tuple(constants), options).build()
 
@@ -511,6 +515,7 @@ class _Tracer:
         self.post = post
         self.guards: list[ir.Expr] = []
         self.checks: list[Check] = []
+        self.property_name: str | None = None
 
     def add_check(self, cond: ir.Expr, message: str) -> None:
         self.checks.append(Check(cond, message, _caller_location()))
@@ -888,6 +893,7 @@ class _Builder:
                 kind = "step_invariant" if decl.kind == "step" else decl.kind
                 raise self.fail(ModelError(f"a @{kind} function takes {shape}"), f"property {decl.name}", decl.location)
             tracer = _Tracer(self, "property", list(pre), post)
+            tracer.property_name = decl.name
             result = self._run(tracer, decl, {}, post_view=decl.kind == "step")
             try:
                 expr = to_bool(result)
