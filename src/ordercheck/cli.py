@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from .api import ENGINES, check
 from .domain.explain import explain_survives
 from .lang.errors import InputError, ModelError, OrdercheckError
-from .lang.model import spec_of
+from .lang.model import Const, _declarations, spec_of
 from .lang.types import describe_value
 from .replay import replay_trace
 from .report.itf import read_itf, write_itf
@@ -172,7 +172,9 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for text in args.const:
         name = text.partition("=")[0].strip()
         if name not in used_consts:
-            raise InputError(f"--const {text!r}: no model checked here has a constant {name!r}")
+            known = sorted({c for s in sources for c, d in _declarations(s.cls).items() if isinstance(d, Const)})
+            raise InputError(f"{args.path}: --const {text!r}: no model checked here has a constant {name!r} "
+                             f"(constants: {', '.join(known) or 'none'})")
     many = len(sources) > 1
     codes: list[int] = []
     results: list[Result] = []
@@ -230,7 +232,7 @@ def _cmd_replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise InputError(f"{args.trace}: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise InputError(f"{args.trace}: not a readable ITF trace: {exc}") from None
-    sources = models_in(load_module(find_model_files(path)[0]), path)
+    sources = [source for file in find_model_files(path) for source in models_in(load_module(file), file)]
     name = args.model or trace.model
     chosen = [s for s in sources if s.cls.__name__ == name]
     if not chosen:
@@ -248,7 +250,13 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
     """Run the command line; returns the exit code."""
     out = out or sys.stdout
     err = err or sys.stderr
-    args = build_parser().parse_args(argv)
+    import contextlib
+
+    try:
+        with contextlib.redirect_stderr(err):
+            args = build_parser().parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_ERROR
     try:
         if args.command == "check":
             return _cmd_check(args, out, err)

@@ -103,9 +103,10 @@ class _Search:
     def violation(self, prop: int, kind: str, path: list[tuple[int | None, State]]) -> None:
         p = self.spec.properties[prop]
         trace = build_trace(self.spec, path, p.name, kind)
-        self.depth = max(self.depth, len(path))
         self.results[prop] = PropertyResult(p.name, p.kind, VIOLATED, trace)
         if not self.keep_going:
+            # The search stops inside the level of the violating state: count that level.
+            self.depth = max(self.depth, len(path))
             self.stopped_early = True
 
     def model_error(self, failure: CheckFailure, i: int, y: int | None = None) -> ModelError:

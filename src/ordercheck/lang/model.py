@@ -170,6 +170,7 @@ class Const:
         self.default = default
         self.doc = doc
         self.name = ""
+        self.location = _caller_location()
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -446,14 +447,26 @@ def _resolve_constants(cls: type, overrides: dict[str, Any]) -> dict[str, Any]:
             return resolved[name]
         if name in active:
             cycle = " -> ".join(active[active.index(name) :] + [name])
-            raise ModelError(f"constants depend on each other in a cycle: {cycle}", model=model)
+            raise ModelError(f"constants depend on each other in a cycle: {cycle}", model=model, context=f"constant {name}",
+                             location=decls[name].location)
         active.append(name)
         raw = overrides.get(name, decls[name].default)
         if raw is _MISSING:
             raise ModelError(f"constant {name} has no value: give {name}=... when creating {model}", model=model)
-        if callable(raw) and not hasattr(raw, "as_domain"):
-            raw = raw(View())
-        resolved[name] = _normalise_constant(raw, name, model)
+        try:
+            if callable(raw) and not hasattr(raw, "as_domain"):
+                try:
+                    raw = raw(View())
+                except ModelError:
+                    raise
+                except Exception as exc:
+                    raise ModelError(f"deriving constant {name} failed: {type(exc).__name__}: {exc}") from None
+            resolved[name] = _normalise_constant(raw, name, model)
+        except ModelError as exc:
+            exc.model = exc.model or model
+            exc.context = exc.context or f"constant {name}"
+            exc.location = exc.location or decls[name].location
+            raise
         active.pop()
         return resolved[name]
 
@@ -596,7 +609,12 @@ class _StateView:
             return functools.partial(attr, self)
         if attr is not _MISSING and not name.startswith("_"):
             return attr
-        raise ModelError(f"{builder.name} has no variable, constant or helper named {name!r}")
+        import difflib
+
+        known = list(builder.var_info) + list(builder.constants)
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; declare it in the class body ({name} = Var(...) or Const(...))"
+        raise ModelError(f"{builder.name} has no variable, constant or helper named {name!r}{hint}")
 
     def __setattr__(self, name: str, value: Any) -> None:
         tracer: _Tracer = object.__getattribute__(self, "_tracer")
@@ -834,6 +852,12 @@ class _Builder:
             raise self.fail(exc, _describe_binding(decl, params)) from None
         except RecursionError:
             raise self.fail(ModelError("the expression is nested too deeply to trace"), _describe_binding(decl, params)) from None
+        except Exception as exc:
+            # A plain Python mistake in the model's code (a misspelt name, an index out of range):
+            # report it where it happened, like any other model error.
+            error = ModelError(f"{type(exc).__name__}: {exc}")
+            error.location = user_location(exc.__traceback__)
+            raise self.fail(error, _describe_binding(decl, params)) from None
         finally:
             ACTIVE_SINK.reset(token)
         return True if result is None else result

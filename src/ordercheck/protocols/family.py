@@ -1,0 +1,528 @@
+"""The configurable commit-protocol family ("replicated-log"), written in the modelling language.
+
+An order travels client → (application tier) → primary → replicas, and
+optionally from the database to an outbound interface queue that registers it
+downstream.  At each hop the node keeps it in a medium (memory, OS cache,
+disk); the acknowledgement rule says when the client is told "ok"; the
+promotion rule says which replica takes over when the primary is gone.  The
+knobs map onto real products' settings (see :mod:`ordercheck.protocols.presets`).
+
+:func:`design_model` turns a topology, a :class:`Protocol` and the checks to
+run into an ordinary :class:`~ordercheck.lang.model.Model` class: everything
+the engines do with hand-written models applies.
+
+Examples
+--------
+>>> from ordercheck import check
+>>> from ordercheck.domain import Topology
+>>> topo = Topology.from_nodes({"db1": {"role": "primary"}, "db2": {"role": "replica", "replication": "sync"}})
+>>> M = design_model("demo", topo, Protocol(ack="primary.disk"), orders=1,
+...                  faults=FaultSettings(kinds=("disk-loss",), budget=1),
+...                  properties=[PropertySpec("never_lost")])
+>>> check(M()).verdict
+'violated'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..domain import Faults, Topology, never_lost, no_duplicates, single_primary, survives, visible_after_failover
+from ..lang import ir
+from ..lang.errors import ModelError
+from ..lang.model import Const, Elem, Int, MapOf, Model, SetOf, Var, action, invariant, sometimes
+from ..lang.values import BoolVal, forall, require
+from .rules import MEDIA_ORDER, Clause, RuleError, parse_rule
+
+__all__ = ["Protocol", "FaultSettings", "PropertySpec", "design_model", "PROMOTE_RULES", "FSYNC_POLICIES", "REPLICATION_MODES",
+           "PROPERTY_KINDS", "FAULT_KIND_NAMES"]
+
+PROMOTE_RULES = ("any", "sync", "most-up-to-date", "majority", "none")
+FSYNC_POLICIES = ("before-ack", "periodic", "never")
+REPLICATION_MODES = ("sync", "async", "quorum", "chain")
+PROPERTY_KINDS = ("survives", "never_lost", "visible_after_failover", "no_duplicates", "single_primary", "registered_or_rejected")
+FAULT_KIND_NAMES = {"crash": "crash", "power-loss": "power_loss", "disk-loss": "disk_loss", "partition": "partition"}
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """The knobs of the write path.  See the module docstring and ``docs/designs.md``."""
+
+    stores: dict[str, str] = field(default_factory=lambda: {"app": "memory", "primary": "disk", "replica": "disk", "interface": "memory"})
+    fsync: str = "before-ack"
+    ack: str = "primary.disk"
+    promote: str = "any"
+    degrade_sync_after_timeout: bool = False
+    old_primary_acks_during_partition: bool = False
+    client_retries: bool = False
+    idempotency_keys: bool = True
+    min_sync_replicas: int = 0
+
+
+@dataclass(frozen=True)
+class FaultSettings:
+    """Which faults happen, how many, and the failure-domain kind a power loss may take out at once."""
+
+    kinds: tuple[str, ...] = ("crash", "power-loss", "disk-loss")
+    budget: int = 1
+    domain: str = "node"
+
+
+@dataclass(frozen=True)
+class PropertySpec:
+    """One property to check: its kind, its parameters and the name it is reported under."""
+
+    kind: str
+    name: str = ""
+    k: int = 1
+    domain: str | tuple[str, ...] = "node"
+
+    @property
+    def label(self) -> str:
+        if self.name:
+            return self.name
+        if self.kind == "survives":
+            return f"survives {self.k} {self.domain if isinstance(self.domain, str) else '+'.join(self.domain)} failure{'s' if self.k != 1 else ''}"
+        return self.kind
+
+
+def _level(medium: str) -> int:
+    return MEDIA_ORDER.index(medium)
+
+
+def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: int, faults: FaultSettings,
+                 properties: list[PropertySpec]) -> type[Model]:
+    """A Model class for a design: its topology, its protocol knobs, its faults and its properties."""
+    nodes = topology.nodes
+    role = {n: topology.role(n) for n in nodes}
+    primaries = [n for n in nodes if role[n] == "primary"]
+    if len(primaries) != 1:
+        raise ModelError(f"a design has exactly one node with role = \"primary\" (found {len(primaries)})")
+    primary0 = primaries[0]
+    data = [n for n in nodes if role[n] in ("primary", "replica")]
+    apps = [n for n in nodes if role[n] == "app"]
+    interfaces = [n for n in nodes if role[n] == "interface"]
+    replication = {n: str(topology.attribute(n, "replication") or "async") for n in data if n != primary0}
+    for n, mode in replication.items():
+        if mode not in REPLICATION_MODES:
+            raise ModelError(f"node {n!r}: replication = {mode!r} is not one of {', '.join(REPLICATION_MODES)}")
+    sync_static = tuple(n for n in data if replication.get(n) == "sync")
+    chain = [primary0] + [n for n in data if n != primary0]
+    stores = dict(protocol.stores)
+    for r, medium in stores.items():
+        if medium not in MEDIA_ORDER:
+            raise ModelError(f"stores.{r} = {medium!r} is not one of {', '.join(MEDIA_ORDER)}")
+
+    def store(n: str) -> str:
+        return stores.get(role[n], "memory")
+
+    try:
+        clauses = parse_rule(protocol.ack)
+    except RuleError as exc:
+        raise ModelError(f"ack = {protocol.ack!r}: {exc}") from None
+    _validate_rule(clauses, protocol, apps, interfaces, sync_static, replication, stores)
+    kinds = set()
+    for kind in faults.kinds:
+        if kind not in FAULT_KIND_NAMES:
+            raise ModelError(f"fault kind {kind!r} is not one of {', '.join(FAULT_KIND_NAMES)}")
+        kinds.add(FAULT_KIND_NAMES[kind])
+    split_brain = protocol.old_primary_acks_during_partition
+    if split_brain and "partition" not in kinds:
+        raise ModelError("old_primary_acks_during_partition = true only matters with partitions: add \"partition\" to the fault kinds")
+    majority = len(data) // 2 + 1
+    pairs = [(a, b) for i, a in enumerate(nodes) for b in nodes[i + 1:] if a in data and b in data and topology.linked(a, b)]
+    order_names = tuple(f"o{i}" for i in range(1, orders + 1))
+    ns: dict[str, Any] = {"__doc__": f"Design {name!r} in the replicated-log protocol family.", "__module__": __name__}
+    ns["NODE"] = NODE = Const(topology)
+    ns["ORDER"] = ORDER = Const(order_names)
+    ns["mem"] = Var(MapOf(NODE, SetOf(ORDER)), init=(), medium="memory")
+    ns["cache"] = Var(MapOf(NODE, SetOf(ORDER)), init=(), medium="os-cache")
+    ns["disk"] = Var(MapOf(NODE, SetOf(ORDER)), init=(), medium="disk")
+    ns["primary"] = Var(Elem(NODE), init=primary0)
+    ns["submitted"] = Var(SetOf(ORDER), init=())
+    ns["acked"] = Var(SetOf(ORDER), init=())
+    if interfaces:
+        ns["dispatched"] = Var(SetOf(ORDER), init=())
+        ns["registered"] = Var(SetOf(ORDER), init=())
+    if protocol.degrade_sync_after_timeout:
+        ns["sync_set"] = Var(SetOf(NODE), init=sync_static)
+    if protocol.client_retries:
+        ns["retried"] = Var(SetOf(ORDER), init=())
+    ns["registrations"] = Var(MapOf(ORDER, Int(0, 2)), init=0)
+    if split_brain:
+        ns["acting"] = Var(SetOf(NODE), init=(primary0,))
+    ns["faults"] = Faults(crash="crash" in kinds, power_loss="power_loss" in kinds, disk_loss="disk_loss" in kinds,
+                          partition="partition" in kinds, budget=faults.budget, domain=faults.domain)
+
+    def holds(s: Any, n: Any, o: Any, medium: str) -> Any:
+        level = _level(medium)
+        media = [s.disk, s.cache, s.mem][: 3 - level]
+        result = media[0][n].has(o)
+        for m in media[1:]:
+            result = result | m[n].has(o)
+        return result
+
+    def durable_log(s: Any, n: Any) -> Any:
+        return s.cache[n] | s.disk[n]
+
+    def sync_members(s: Any) -> list[tuple[str, Any]]:
+        """Each replica that may count as synchronous, with the condition that it does."""
+        if protocol.degrade_sync_after_timeout:
+            return [(n, s.sync_set.has(n)) for n in data]
+        return [(n, BoolVal(ir.TRUE)) for n in sync_static]
+
+    def register(s: Any, o: Any, at: Any) -> None:
+        # A request reaching the primary registers the order, once with idempotency keys.
+        already = holds(s, at, o, "memory")
+        count = s.registrations[o]
+        if protocol.idempotency_keys:
+            s.registrations[o] = _ite(already | (count >= 1), count, count + 1)
+        else:
+            s.registrations[o] = _ite(count >= 2, count, count + 1)
+        s.mem[at] = s.mem[at].add(o)
+
+    def group_members(s: Any, group: str, acker: Any) -> list[tuple[str, Any]]:
+        if group == "sync":
+            return [(n, c & (acker != n)) for n, c in sync_members(s)]
+        if group == "isr":
+            return [(n, c & (acker != n)) for n, c in sync_members(s)] if protocol.degrade_sync_after_timeout else \
+                   [(n, acker != n) for n in data]
+        if group == "replica":
+            return [(n, acker != n) for n in data]
+        if group in ("async", "quorum", "chain"):
+            return [(n, acker != n) for n in data if replication.get(n) == group]
+        if group == "data":
+            return [(n, BoolVal(ir.TRUE)) for n in data]
+        if group == "app":
+            return [(n, s.up[n]) for n in apps]
+        if group == "interface":
+            return [(n, s.up[n]) for n in interfaces]
+        raise ModelError(f"unknown group {group!r}")
+
+    def clause_holds(s: Any, clause: Clause, o: Any, acker: Any) -> Any:
+        if clause.group == "primary":
+            return holds(s, acker, o, clause.medium)
+        if clause.group == "tail":
+            return holds(s, chain[-1], o, clause.medium)
+        members = group_members(s, clause.group, acker)
+        having = [cond & holds(s, n, o, clause.medium) for n, cond in members]
+        count = _count(having)
+        if clause.quantifier == "majority":
+            return count >= majority
+        if clause.quantifier == "all":
+            return _count([c for _, c in members]) == count
+        if clause.quantifier == "one":
+            return count >= 1
+        needed = clause.count
+        if protocol.degrade_sync_after_timeout and clause.group in ("sync", "isr"):
+            # A degraded synchronous set asks only for the members it still has (IRIS, PostgreSQL with a shrunk list).
+            available = _count([c for _, c in members])
+            return count >= _min(available, needed)
+        return count >= needed
+
+    def rule_holds(s: Any, o: Any, acker: Any) -> Any:
+        result = BoolVal(ir.TRUE)
+        if protocol.min_sync_replicas:
+            # Kafka's min.insync.replicas: refuse to acknowledge while the in-sync set is too small.
+            result = result & (_count([c for _, c in sync_members(s)]) >= protocol.min_sync_replicas)
+        for clause in clauses:
+            result = result & clause_holds(s, clause, o, acker)
+        return result
+
+    app_only = all(c.group == "app" for c in clauses)
+
+    if apps:
+        @action(o=ORDER, a=tuple(apps), on="a")
+        def submit(s: Any, o: Any, a: Any) -> None:
+            require(~s.submitted.has(o))
+            s.submitted = s.submitted.add(o)
+            s.mem[a] = s.mem[a].add(o)
+
+        @action(o=ORDER, a=tuple(apps), on="a", via=("a", lambda s, o, a: s.primary))
+        def forward(s: Any, o: Any, a: Any) -> None:
+            require(holds(s, a, o, "memory"))
+            s.mem[a] = s.mem[a].remove(o)
+            s.cache[a] = s.cache[a].remove(o)
+            s.disk[a] = s.disk[a].remove(o)
+            register(s, o, s.primary)
+
+        ns["submit"], ns["forward"] = submit, forward
+        if protocol.client_retries:
+            @action(o=ORDER, a=tuple(apps), on="a")
+            def retry(s: Any, o: Any, a: Any) -> None:
+                require(s.submitted.has(o) & ~s.acked.has(o) & ~s.retried.has(o))
+                s.retried = s.retried.add(o)
+                s.mem[a] = s.mem[a].add(o)
+
+            ns["retry"] = retry
+    else:
+        @action(o=ORDER, on=lambda s, o: s.primary)
+        def submit(s: Any, o: Any) -> None:
+            require(~s.submitted.has(o))
+            s.submitted = s.submitted.add(o)
+            register(s, o, s.primary)
+
+        ns["submit"] = submit
+        if protocol.client_retries:
+            @action(o=ORDER, on=lambda s, o: s.primary)
+            def retry(s: Any, o: Any) -> None:
+                require(s.submitted.has(o) & ~s.acked.has(o) & ~s.retried.has(o))
+                s.retried = s.retried.add(o)
+                register(s, o, s.primary)
+
+            ns["retry"] = retry
+
+    writers = tuple(n for n in nodes if _level(store(n)) >= 1)
+    if writers:
+        @action(o=ORDER, n=writers, on="n")
+        def write(s: Any, o: Any, n: Any) -> None:
+            require(s.mem[n].has(o) & ~s.cache[n].has(o))
+            s.cache[n] = s.cache[n].add(o)
+            if store(n) == "disk" and protocol.fsync == "before-ack":
+                s.disk[n] = s.disk[n].add(o)
+
+        ns["write"] = write
+    syncers = tuple(n for n in nodes if store(n) == "disk")
+    if syncers and protocol.fsync == "periodic":
+        @action(o=ORDER, n=syncers, on="n")
+        def fsync(s: Any, o: Any, n: Any) -> None:
+            require(s.cache[n].has(o) & ~s.disk[n].has(o))
+            s.disk[n] = s.disk[n].add(o)
+
+        ns["fsync"] = fsync
+
+    replicas = tuple(n for n in data if n != primary0)
+    if replicas:
+        @action(o=ORDER, src=tuple(data), dst=tuple(data), on="dst", via=("src", "dst"))
+        def replicate(s: Any, o: Any, src: Any, dst: Any) -> None:
+            require(src != dst)
+            if replication.get(dst) == "chain":
+                index = chain.index(dst)
+                require(src == chain[index - 1])
+            else:
+                require(s.primary == src)
+            require(s.primary != dst)
+            ship = "os-cache" if _level(store(src)) >= 1 else "memory"
+            require(holds(s, src, o, ship) & ~holds(s, dst, o, "memory"))
+            s.mem[dst] = s.mem[dst].add(o)
+
+        ns["replicate"] = replicate
+
+    if app_only:
+        @action(o=ORDER)
+        def ack(s: Any, o: Any) -> None:
+            require(s.submitted.has(o) & ~s.acked.has(o))
+            require(rule_holds(s, o, s.primary))
+            s.acked = s.acked.add(o)
+
+        ns["ack"] = ack
+    elif split_brain:
+        @action(o=ORDER, p=tuple(data), on="p")
+        def ack(s: Any, o: Any, p: Any) -> None:
+            require(s.acting.has(p) & s.submitted.has(o) & ~s.acked.has(o))
+            require(rule_holds(s, o, p))
+            s.acked = s.acked.add(o)
+
+        ns["ack"] = ack
+    else:
+        @action(o=ORDER, on=lambda s, o: s.primary)
+        def ack(s: Any, o: Any) -> None:
+            require(s.submitted.has(o) & ~s.acked.has(o))
+            require(rule_holds(s, o, s.primary))
+            s.acked = s.acked.add(o)
+
+        ns["ack"] = ack
+
+    if interfaces:
+        @action(o=ORDER, i=tuple(interfaces), on="i", via=(lambda s, o, i: s.primary, "i"))
+        def dispatch(s: Any, o: Any, i: Any) -> None:
+            require(~s.dispatched.has(o) & holds(s, s.primary, o, "os-cache"))
+            s.dispatched = s.dispatched.add(o)
+            s.mem[i] = s.mem[i].add(o)
+
+        @action(o=ORDER, i=tuple(interfaces), on="i")
+        def deliver(s: Any, o: Any, i: Any) -> None:
+            require(holds(s, i, o, "memory") & ~s.registered.has(o))
+            s.registered = s.registered.add(o)
+
+        ns["dispatch"], ns["deliver"] = dispatch, deliver
+
+    if protocol.promote != "none" and replicas:
+        def eligible(s: Any, n: Any) -> Any:
+            if protocol.promote == "sync":
+                members = dict(sync_members(s))
+                return members[n] if n in members else BoolVal(ir.FALSE)
+            if protocol.promote == "most-up-to-date":
+                return BoolVal(ir.and_(*(_bool(~s.up[m] | (durable_log(s, m).count() <= durable_log(s, n).count())) for m in data)))
+            if protocol.promote == "majority":
+                votes = [s.up[m] & (durable_log(s, m) <= durable_log(s, n)) for m in data]
+                return _count(votes) >= majority
+            return BoolVal(ir.TRUE)
+
+        @action(n=tuple(data), on="n")
+        def promote(s: Any, n: Any) -> None:
+            require(s.primary != n)
+            gone = ~s.up[s.primary]
+            if split_brain:
+                gone = gone | _cut_off(s, n, pairs)
+            require(gone)
+            require(eligible(s, n))
+            if split_brain:
+                s.acting = s.acting.add(n)
+            s.primary = n
+
+        ns["promote"] = promote
+        ns["_eligible"] = eligible
+
+    if split_brain:
+        @action(n=tuple(data), on="n", via=("n", lambda s, n: s.primary))
+        def step_down(s: Any, n: Any) -> None:
+            # The old primary hears of the new one, stops acknowledging and rewinds to its log.
+            require(s.acting.has(n) & (s.primary != n))
+            s.acting = s.acting.remove(n)
+            keep = s.mem[s.primary] | s.cache[s.primary] | s.disk[s.primary]
+            s.mem[n] = s.mem[n] & keep
+            s.cache[n] = s.cache[n] & keep
+            s.disk[n] = s.disk[n] & keep
+
+        ns["step_down"] = step_down
+
+    if protocol.degrade_sync_after_timeout and sync_static:
+        @action(r=sync_static)
+        def drop_from_sync(s: Any, r: Any) -> None:
+            # A synchronous replica that misses the timeout loses its synchronous status (no fault needed).
+            require(s.sync_set.has(r))
+            s.sync_set = s.sync_set.remove(r)
+
+        ns["drop_from_sync"] = drop_from_sync
+
+    for spec in properties:
+        ns[_identifier(spec.label, ns)] = _property(spec, interfaces, data, split_brain)
+
+    @sometimes
+    def an_order_can_be_acknowledged(s: Any) -> Any:
+        """A design that can never acknowledge an order is reported, not passed."""
+        return ~s.acked.is_empty()
+
+    ns["an_order_can_be_acknowledged"] = an_order_can_be_acknowledged
+    cls = type(_class_name(name), (Model,), ns)
+    return cls
+
+
+def _cut_off(s: Any, n: Any, pairs: list[tuple[str, str]]) -> Any:
+    """Whether node ``n`` is partitioned from the current primary."""
+    conds = [_bool((((s.primary == a) & (n == b)) | ((s.primary == b) & (n == a))) & s.partitioned.has((a, b))) for a, b in pairs]
+    return BoolVal(ir.or_(*conds))
+
+
+def _property(spec: PropertySpec, interfaces: list[str], data: list[str], split_brain: bool) -> Any:
+    kind = spec.kind
+
+    def body(s: Any) -> Any:
+        copies = (s.mem, s.cache, s.disk)
+        if kind == "survives":
+            return survives(s.acked, copies=s.disk, k=spec.k, domain=spec.domain)
+        if kind == "never_lost":
+            lost_check = never_lost(s.acked, copies=copies)
+            if interfaces:
+                return forall(s.acked, lambda o: s.registered.has(o) | ~_holders(s, o).is_empty())
+            return lost_check
+        if kind == "visible_after_failover":
+            return visible_after_failover(s.acked, primary=s.primary, copies=copies)
+        if kind == "no_duplicates":
+            return no_duplicates(s.registrations)
+        if kind == "single_primary":
+            if split_brain:
+                return single_primary(s.acting)
+            from ..lang.types import SetType
+            from ..lang.values import SetVal
+
+            node_type = s.primary.fin_type
+            return single_primary(SetVal(ir.bits(SetType(node_type), [_bool(s.primary == n) for n in node_type.values])))
+        if kind == "registered_or_rejected":
+            if interfaces:
+                def pending(o: Any) -> Any:
+                    in_db = BoolVal(ir.or_(*(_bool(s.disk[n].has(o) | s.cache[n].has(o)) for n in data)))
+                    queued = BoolVal(ir.or_(*(_bool(s.mem[i].has(o) | s.cache[i].has(o) | s.disk[i].has(o)) for i in interfaces)))
+                    return s.registered.has(o) | (~s.dispatched.has(o) & in_db) | queued
+                return forall(s.acked, pending)
+            return forall(s.acked, lambda o: BoolVal(ir.or_(*(_bool(s.mem[n].has(o) | s.cache[n].has(o) | s.disk[n].has(o)) for n in data))))
+        raise ModelError(f"unknown property kind {kind!r}")
+
+    body.__name__ = spec.label
+    body.__doc__ = f"{spec.label} ({kind})"
+    return invariant(body)
+
+
+def _holders(s: Any, o: Any) -> Any:
+    return s.mem.holders(o) | s.cache.holders(o) | s.disk.holders(o)
+
+
+def _identifier(label: str, ns: dict[str, Any]) -> str:
+    # Property names may be sentences; the class attribute only needs to be unique. The reported name is the label.
+    base = "prop_" + "".join(c if c.isalnum() else "_" for c in label)
+    name, i = base, 2
+    while name in ns:
+        name, i = f"{base}_{i}", i + 1
+    return name
+
+
+def _class_name(name: str) -> str:
+    words = "".join(c if c.isalnum() else " " for c in name).split()
+    return "".join(w[:1].upper() + w[1:] for w in words) or "Design"
+
+
+def _bool(value: Any) -> ir.Expr:
+    from ..lang.values import to_bool
+
+    return to_bool(value)
+
+
+def _count(conds: list[Any]) -> Any:
+    from ..lang.types import FinType, SetType
+    from ..lang.values import IntVal
+
+    if not conds:
+        return IntVal(ir.const(ir.IntType(0, 0), 0))
+    t = SetType(FinType(tuple(range(len(conds)))))
+    return IntVal(ir.count(ir.bits(t, [_bool(c) for c in conds])))
+
+
+def _min(a: Any, b: int) -> Any:
+    from ..lang.values import ite
+
+    return ite(a <= b, a, b)
+
+
+def _ite(cond: Any, a: Any, b: Any) -> Any:
+    from ..lang.values import ite
+
+    return ite(cond, a, b)
+
+
+def _validate_rule(clauses: tuple[Clause, ...], protocol: Protocol, apps: list[str], interfaces: list[str],
+                   sync_static: tuple[str, ...], replication: dict[str, str], stores: dict[str, str]) -> None:
+    for clause in clauses:
+        text = f"{clause.group}.{clause.medium}"
+        if clause.group == "app" and not apps:
+            raise ModelError(f"ack rule names {text} but the topology has no node with role \"app\"")
+        if clause.group == "interface" and not interfaces:
+            raise ModelError(f"ack rule names {text} but the topology has no node with role \"interface\"")
+        if clause.group == "sync" and not sync_static:
+            raise ModelError(f"ack rule names {text} but no replica has replication = \"sync\"")
+        if clause.group in ("async", "quorum", "chain") and clause.group not in replication.values():
+            raise ModelError(f"ack rule names {text} but no replica has replication = {clause.group!r}")
+        if clause.group not in ("primary", "app", "replica", "sync", "async", "quorum", "chain", "isr", "data", "tail", "interface"):
+            raise ModelError(f"ack rule names the unknown group {clause.group!r}")
+        if clause.quantifier == "at-least" and clause.group in ("sync",) and clause.count > len(sync_static):
+            raise ModelError(f"ack rule asks for {clause.count} of sync but only {len(sync_static)} replica(s) are synchronous: it can never hold")
+        if clause.group == "primary" and clause.quantifier != "one":
+            raise ModelError(f"{text}: primary is one node; write primary.{clause.medium}")
+    if protocol.promote not in PROMOTE_RULES:
+        raise ModelError(f"promote = {protocol.promote!r} is not one of {', '.join(PROMOTE_RULES)}")
+    if protocol.fsync not in FSYNC_POLICIES:
+        raise ModelError(f"fsync = {protocol.fsync!r} is not one of {', '.join(FSYNC_POLICIES)}")
+    if protocol.promote == "sync" and not sync_static:
+        raise ModelError("promote = \"sync\" needs a replica with replication = \"sync\"")
+    del stores
