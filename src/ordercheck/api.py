@@ -19,9 +19,10 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .explicit import Bounds, explore
+from .explicit.symmetry import Symmetry, build_symmetry
 from .lang.errors import InputError
 from .lang.model import Model, spec_of
 from .report.result import Result, Stats
@@ -43,6 +44,7 @@ def check(
     max_depth: int | None = None,
     progress: Callable[[Stats], None] | None = None,
     tolerance: bool = False,
+    symmetry: str | Sequence[str] | Symmetry | None = None,
 ) -> Result:
     """Check every property of ``model`` (or those named in ``properties``).
 
@@ -65,6 +67,11 @@ def check(
     tolerance : bool
         Also measure each property's fault tolerance (see :mod:`ordercheck.tolerance`), in
         ``result.extra["tolerance"]``: the largest k that holds and the trace that breaks k + 1.
+    symmetry : str, list of str or Symmetry, optional
+        Symmetry reduction (:mod:`ordercheck.explicit.symmetry`): the names of constants whose elements are
+        interchangeable (``["RM"]``; a topology's node domain gives its automorphisms), or ``"auto"`` for the
+        automorphisms of every topology in the model.  ``distinct_states`` then counts orbits; the model is
+        checked to be symmetric as the search goes, and a model that is not is a ``ModelError``.
 
     Returns
     -------
@@ -77,8 +84,13 @@ def check(
         if value is not None and value <= 0:
             raise InputError(f"{name} must be positive, got {value}")
     spec = spec_of(model)
+    group = None
+    if symmetry is not None:
+        group = symmetry if isinstance(symmetry, Symmetry) else build_symmetry(spec, symmetry)
+        if group.spec is not spec:
+            raise InputError("symmetry: this Symmetry was built for another model instance; build it from spec_of(model)")
     result = explore(spec, properties=properties, keep_going=keep_going, deadlock=deadlock,
-                     bounds=Bounds(max_states, max_seconds, max_depth), progress=progress)
+                     bounds=Bounds(max_states, max_seconds, max_depth), progress=progress, symmetry=group)
     if tolerance:
         from .tolerance import fault_tolerance  # the tolerance search calls check() itself
 

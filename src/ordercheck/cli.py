@@ -22,7 +22,7 @@ from .report.itf import read_itf, write_itf
 from .report.json_doc import result_to_json
 from .report.result import EXIT_CODES, HOLDS, INCONCLUSIVE, VIOLATED, Result, Stats, combine_verdicts
 from .report.text import render_text
-from .sources import ModelSource, constant_overrides, find_model_files, load_module, models_in
+from .sources import ModelSource, constant_overrides, find_model_files, load_module, models_in, sources_in
 
 __all__ = ["build_parser", "main"]
 
@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", metavar="FILE", help="write the result document as JSON")
     c.add_argument("--trace-out", metavar="FILE", help="write the counterexample as ITF JSON (.itf.json)")
     c.add_argument("--tolerance", action="store_true", help="also report each property's fault tolerance (the largest k that holds)")
+    c.add_argument("--symmetry", action="append", default=None, metavar="NAMES",
+                   help="symmetry reduction: 'auto' (the automorphisms of the model's topology: interchangeable nodes) or the constants "
+                        "whose elements are interchangeable, comma-separated (RM,ORDER); distinct states then count orbits, and a model "
+                        "that is not symmetric is an error (exit 2)")
     c.add_argument("--quiet", action="store_true", help="no progress output on stderr")
 
     r = sub.add_parser("replay", help="re-run a saved ITF trace against the current model")
@@ -115,6 +119,16 @@ def _progress(err: TextIO) -> Any:
     return report
 
 
+def _symmetry(values: list[str] | None) -> list[str] | None:
+    """``--symmetry`` values (repeatable, comma-separated) as a list of names, or None."""
+    if not values:
+        return None
+    names = [n.strip() for v in values for n in v.split(",") if n.strip()]
+    if not names:
+        raise InputError("--symmetry needs 'auto' or constant names")
+    return names
+
+
 def _summary(result: Result) -> str:
     derived = result.extra.get("derived_constants", ())
     constants = ", ".join(f"{k}={describe_value(v)}" for k, v in result.constants.items() if k not in derived)
@@ -126,6 +140,10 @@ def _summary(result: Result) -> str:
     s = result.stats
     lines.append(f"  {s.distinct_states:,} distinct states, {s.generated_states:,} generated, depth {s.depth}, "
                  f"{s.seconds:.2f} s ({s.states_per_second:,.0f} states/s)")
+    symmetry = result.extra.get("symmetry")
+    if symmetry:
+        orbits = "; distinct states are orbits" if symmetry["group_size"] > 1 else "; no reduction"
+        lines.append(f"  symmetry: {symmetry['description']}{orbits}")
     if result.reason:
         lines.append(f"  stopped: {result.reason}")
     lines.append(f"  verdict: {result.verdict}")
@@ -147,6 +165,24 @@ def _tolerance_lines(result: Result) -> list[str]:
     return lines
 
 
+def _design_table(rows: list[tuple[ModelSource, Result]]) -> str:
+    """design x property -> verdict, trace length, fault tolerance (when measured), states, time."""
+    lines = ["Designs:", ""]
+    header = ("design", "property", "verdict", "trace", "tolerance", "states", "seconds")
+    body = []
+    for source, result in rows:
+        tolerance = result.extra.get("tolerance", {})
+        for p in result.properties:
+            t = tolerance.get(p.name)
+            body.append((source.path.name, p.name, p.verdict, str(len(p.counterexample)) if p.counterexample else "",
+                         "" if t is None else ("none" if t.k is None else str(t.k)),
+                         f"{result.stats.distinct_states:,}", f"{result.stats.seconds:.1f}"))
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+    for row in [header, tuple("-" * w for w in widths), *body]:
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    return "\n".join(lines)
+
+
 def _suffixed(path: str, model: str, many: bool) -> Path:
     if not many:
         return Path(path)
@@ -162,7 +198,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     files = find_model_files(Path(args.path))
     sources: list[ModelSource] = []
     for file in files:
-        sources.extend(models_in(load_module(file), file))
+        sources.extend(sources_in(file))
     sources = _select(sources, args.model, args.path)
     if not sources:
         raise InputError(f"{args.path}: defines no models (classes deriving from ordercheck.Model)")
@@ -178,12 +214,18 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     many = len(sources) > 1
     codes: list[int] = []
     results: list[Result] = []
+    table: list[tuple[ModelSource, Result]] = []
     for source in sources:
         try:
             model = source.cls(**constant_overrides(source.cls, args.const))
-            result = check(model, engine=args.engine, properties=args.property, keep_going=args.keep_going,
-                           deadlock=args.deadlock, max_states=args.max_states, max_seconds=args.max_seconds,
-                           max_depth=args.max_depth, progress=None if args.quiet else _progress(err), tolerance=args.tolerance)
+            design = source.design
+            # A design reports every property it lists (its table has a row for each).
+            result = check(model, engine=args.engine, properties=args.property, keep_going=args.keep_going or design is not None,
+                           deadlock=args.deadlock,
+                           max_states=args.max_states or (design.max_states if design else None),
+                           max_seconds=args.max_seconds or (design.max_seconds if design else None),
+                           max_depth=args.max_depth, progress=None if args.quiet else _progress(err), tolerance=args.tolerance,
+                           symmetry=_symmetry(args.symmetry))
         except ModelError as exc:
             _print_model_error(exc, err)
             codes.append(EXIT_ERROR)
@@ -194,6 +236,9 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             continue
         results.append(result)
         codes.append(result.exit_code)
+        if source.design is not None:
+            table.append((source, result))
+            out.write(f"== {source.path}: {source.design.name}\n")
         out.write(_summary(result) + "\n")
         for line in _tolerance_lines(result):
             out.write(line + "\n")
@@ -209,6 +254,8 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             write_itf(result.counterexample, target)
             out.write(f"  counterexample written to {target}\n")
         out.write("\n")
+    if table:
+        out.write(_design_table(table) + "\n")
     if args.json:
         docs = [result_to_json(r) for r in results]
         if len(docs) == 1 and not many:

@@ -29,29 +29,40 @@ from typing import Any
 from .lang.errors import InputError, ModelError, SourceLocation
 from .lang.model import Const, Model, _declarations
 
-__all__ = ["ModelSource", "constant_overrides", "find_model_files", "load_module", "models_in", "parse_constant"]
+__all__ = ["ModelSource", "constant_overrides", "find_model_files", "load_module", "models_in", "parse_constant", "sources_in"]
 
 
 @dataclass(frozen=True)
 class ModelSource:
-    """A model class and the file it came from."""
+    """A model class and the file it came from (a Python model file, or a TOML design with its ``design``)."""
 
     cls: type[Model]
     path: Path
+    design: Any = None
 
 
 def find_model_files(path: Path) -> list[Path]:
-    """The model files at ``path``: the file itself, or a directory's ``*.py`` files in name order."""
+    """The model files at ``path``: the file itself, or a directory's ``*.py`` models and ``*.toml`` designs in name order."""
     if not path.exists():
         raise InputError(f"{path}: no such file or directory")
     if path.is_dir():
-        files = sorted(p for p in path.glob("*.py") if not p.name.startswith("_"))
+        files = sorted(p for p in path.iterdir() if p.suffix in (".py", ".toml") and not p.name.startswith(("_", ".")))
         if not files:
-            raise InputError(f"{path}: no model files (*.py) in this directory")
+            raise InputError(f"{path}: no model files (*.py) or designs (*.toml) in this directory")
         return files
-    if path.suffix != ".py":
-        raise InputError(f"{path}: not a Python model file (*.py)")
+    if path.suffix not in (".py", ".toml"):
+        raise InputError(f"{path}: not a Python model file (*.py) or a design (*.toml)")
     return [path]
+
+
+def sources_in(path: Path) -> list[ModelSource]:
+    """Every model class a model file defines, or the model of a design file."""
+    if path.suffix == ".toml":
+        from .design import load_design
+
+        design = load_design(path)
+        return [ModelSource(design.model_class, path, design)]
+    return models_in(load_module(path), path)
 
 
 def load_module(path: Path) -> ModuleType:

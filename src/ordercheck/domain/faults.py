@@ -69,10 +69,14 @@ class Faults(ModelExtension):
         then a power loss of a whole domain is one fault too.
     nodes : Const, optional
         The node domain, when a model has several topologies.
+    after : dict, optional
+        What else happens in the model when a fault strikes node ``n``: ``{"disk_loss": f}`` runs
+        ``f(s, n)`` inside the generated ``disk_loss(n)`` action (keys: crash, power_loss,
+        disk_loss, restart).  A protocol uses it to remember that a node lost its state.
     """
 
     def __init__(self, *, crash: bool = True, power_loss: bool = True, disk_loss: bool = True, partition: bool = False,
-                 budget: int = 1, domain: str = "node", nodes: Any = None) -> None:
+                 budget: int = 1, domain: str = "node", nodes: Any = None, after: dict[str, Any] | None = None) -> None:
         if not isinstance(budget, int) or isinstance(budget, bool) or budget < 0:
             raise ModelError(f"Faults(budget=...) is a number of faults, 0 or more; got {budget!r}")
         if not isinstance(domain, str):
@@ -81,6 +85,10 @@ class Faults(ModelExtension):
         self.budget = budget
         self.domain = domain
         self.nodes = nodes
+        self.after = dict(after or {})
+        unknown = [k for k in self.after if k not in ("crash", "power_loss", "disk_loss", "restart")]
+        if unknown:
+            raise ModelError(f"Faults(after=...) has no fault {unknown[0]!r} (crash, power_loss, disk_loss, restart)")
 
     @property
     def enabled(self) -> tuple[str, ...]:
@@ -105,9 +113,9 @@ class Faults(ModelExtension):
 
         for kind in ("crash", "power_loss", "disk_loss"):
             if self.kinds[kind]:
-                ctx.add_action(kind, _node_fault(kind, media, budget), n=nodes)
+                ctx.add_action(kind, _node_fault(kind, media, budget, self.after.get(kind)), n=nodes)
         if any(self.kinds[k] for k in ("crash", "power_loss", "disk_loss")):
-            ctx.add_action("restart", _restart, n=nodes)
+            ctx.add_action("restart", _restart(self.after.get("restart")), n=nodes)
         if self.domain != "node" and self.kinds["power_loss"]:
             groups = {value: topology.members(self.domain, value) for value in topology.domain_values(self.domain)}
             ctx.add_action("power_loss", _domain_power_loss(self.domain, groups, media, budget), **{self.domain: tuple(groups)})
@@ -174,7 +182,7 @@ def _wipe(s: Any, node: Any, kind: str, media: dict[str, tuple[str, Any]], only_
             entry[node] = lost if only_if is None else ite(only_if, lost, entry[node])
 
 
-def _node_fault(kind: str, media: dict[str, tuple[str, Any]], budget: int) -> Any:
+def _node_fault(kind: str, media: dict[str, tuple[str, Any]], budget: int, after: Any) -> Any:
     def fault(s: Any, n: Any) -> None:
         require(s.up[n])
         require(s.faults_spent < budget)
@@ -183,14 +191,21 @@ def _node_fault(kind: str, media: dict[str, tuple[str, Any]], budget: int) -> An
         s.faults_spent = s.faults_spent + 1
         if kind == "disk_loss":
             s.disk_losses = s.disk_losses + 1
+        if after is not None:
+            after(s, n)
 
     fault.__name__ = kind
     return fault
 
 
-def _restart(s: Any, n: Any) -> None:
-    require(~s.up[n])
-    s.up[n] = True
+def _restart(after: Any) -> Any:
+    def restart(s: Any, n: Any) -> None:
+        require(~s.up[n])
+        s.up[n] = True
+        if after is not None:
+            after(s, n)
+
+    return restart
 
 
 def _domain_power_loss(kind: str, groups: dict[Any, tuple[str, ...]], media: dict[str, tuple[str, Any]], budget: int) -> Any:

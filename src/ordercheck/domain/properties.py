@@ -209,12 +209,18 @@ def never_lost(orders: Any, copies: Any) -> BoolVal:
     return forall(order_set, lambda o: ~holders_of(maps, o).is_empty())
 
 
-def visible_after_failover(orders: Any, primary: Any, copies: Any) -> BoolVal:
-    """Whenever the node recorded as ``primary`` is up, it holds every order in ``orders`` in ``copies``."""
+def visible_after_failover(orders: Any, primary: Any, copies: Any, serving: Any = None) -> BoolVal:
+    """Whenever the node recorded as ``primary`` is up, it holds every order in ``orders`` in ``copies``.
+
+    ``serving`` narrows "up" for protocols in which a node can be up without serving (one
+    rebuilding after a disk loss): a condition that is true while the primary serves reads.
+    """
     order_set = _orders(orders)
     maps = _copies(copies)
     up = _framework_var("up")
     holds = forall(order_set, lambda o: BoolVal(ir.or_(*(to_bool(m[primary].has(o)) for m in maps))))
+    if serving is not None:
+        return ~serving | holds
     if up is None:
         return holds
     return ~up[primary] | holds

@@ -29,6 +29,7 @@ import time
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..lang.errors import InputError, ModelError
 from ..lang.interpret import fire, holds
@@ -36,6 +37,9 @@ from ..lang.spec import Spec, State
 from ..report.build import build_trace
 from ..report.result import HOLDS, INCONCLUSIVE, VIOLATED, PropertyResult, Result, Stats
 from .compile import CheckFailure, CompiledSpec, compile_spec
+
+if TYPE_CHECKING:
+    from .symmetry import Symmetry
 
 __all__ = ["Bounds", "explore", "select_properties"]
 
@@ -64,8 +68,11 @@ def select_properties(spec: Spec, names: list[str] | None) -> list[int]:
 
 class _Search:
     def __init__(self, spec: Spec, compiled: CompiledSpec, selected: list[int], keep_going: bool, deadlock: bool,
-                 bounds: Bounds, progress: Callable[[Stats], None] | None) -> None:
+                 bounds: Bounds, progress: Callable[[Stats], None] | None, symmetry: Symmetry | None = None) -> None:
         self.spec = spec
+        # With symmetry, ``states`` holds one canonical representative per orbit (see symmetry.py).
+        self.symmetry = symmetry
+        self.sym = symmetry.checker(compiled, selected) if symmetry is not None else None
         self.c = compiled
         self.keep_going = keep_going
         self.deadlock = deadlock
@@ -92,13 +99,27 @@ class _Search:
     # -- traces
 
     def path_to(self, i: int) -> list[tuple[int | None, State]]:
-        out: list[tuple[int | None, State]] = []
+        chain: list[tuple[int | None, int]] = []
         while i >= 0:
             action = int(self.actions[i])
-            out.append((None if action < 0 else action, self.spec.unpack(self.states[i])))
+            chain.append((None if action < 0 else action, self.states[i]))
             i = int(self.parents[i])
-        out.reverse()
-        return out
+        chain.reverse()
+        if self.sym is not None:
+            return self.sym.concretize(chain)  # a real execution through the representatives' orbits
+        return [(action, self.spec.unpack(x)) for action, x in chain]
+
+    def step_path(self, i: int, action: int, y: int) -> list[tuple[int | None, State]]:
+        """The path to state ``i`` followed by its step to ``y``."""
+        path = self.path_to(i)
+        if self.sym is not None:
+            return path + [self.sym.counterpart_step(self.states[i], self.spec.pack(path[-1][1]), y)]
+        return path + [(action, self.spec.unpack(y))]
+
+    def with_trace(self, error: ModelError, i: int) -> ModelError:
+        """Attach the trace reaching state ``i`` to a model error found there."""
+        error.trace = build_trace(self.spec, self.path_to(i), None, "model-error", str(error.message))
+        return error
 
     def violation(self, prop: int, kind: str, path: list[tuple[int | None, State]]) -> None:
         p = self.spec.properties[prop]
@@ -113,6 +134,8 @@ class _Search:
         """Reproduce a failed check on the reference semantics and attach the trace that reaches it."""
         path = self.path_to(i)
         state = path[-1][1]
+        if self.sym is not None and y is not None:
+            y = self.sym.image_like(self.states[i], self.spec.pack(state), y)
         error: ModelError
         try:
             if failure.prop >= 0:
@@ -121,6 +144,9 @@ class _Search:
             else:
                 fire(self.spec, self.spec.bindings[failure.binding], state)
             error = ModelError("the compiled backend reported a failed check that the reference semantics does not confirm (a bug in ordercheck)")
+            if self.sym is not None:
+                error = ModelError("a run-time check fails in a state but not in a symmetric one: the model is not symmetric; check it without symmetry",
+                                   context="symmetry")
         except ModelError as exc:
             error = exc
         error.model = error.model or self.spec.name
@@ -138,6 +164,13 @@ class _Search:
         return i
 
     def check_state(self, i: int, y: int) -> None:
+        if self.sym is not None:
+            try:
+                self.sym.check_properties(y)
+            except CheckFailure as failure:
+                raise self.model_error(failure, i) from None
+            except ModelError as error:
+                raise self.with_trace(error, i) from None
         if self.inv_active:
             try:
                 bad = self.c.invariants(y) & self.inv_active
@@ -166,6 +199,8 @@ class _Search:
         b = self.bounds
         for s0 in self.spec.init_states:
             y = self.spec.pack(s0)
+            if self.sym is not None:
+                y = self.sym.initial(y)
             self.generated += 1
             if y not in self.index:
                 if b.max_states is not None and len(self.states) >= b.max_states:
@@ -186,6 +221,11 @@ class _Search:
                     succ = successors(x)
                 except CheckFailure as failure:
                     raise self.model_error(failure, i) from None
+                if self.sym is not None:
+                    try:
+                        keys = self.sym.expand(x, succ)
+                    except ModelError as error:
+                        raise self.with_trace(error, i) from None
                 self.generated += len(succ)
                 if not succ and self.deadlock and self.deadlock_result is None:
                     trace = build_trace(self.spec, self.path_to(i), None, DEADLOCK, "Deadlock: no action is enabled")
@@ -193,7 +233,7 @@ class _Search:
                     if not self.keep_going:
                         self.stopped_early = True
                         return
-                for action, y in succ:
+                for n, (action, y) in enumerate(succ):
                     if self.step_active:
                         try:
                             bad = steps(x, y) & self.step_active
@@ -203,10 +243,11 @@ class _Search:
                             for bit, prop in enumerate(self.c.step_props):
                                 if bad >> bit & 1:
                                     self.step_active &= ~(1 << bit)
-                                    path = self.path_to(i) + [(action, self.spec.unpack(y))]
-                                    self.violation(prop, "step", path)
+                                    self.violation(prop, "step", self.step_path(i, action, y))
                                     if self.stopped_early:
                                         return
+                    if self.sym is not None:
+                        y = keys[n]
                     if y in self.index:
                         continue
                     if at_depth_bound:
@@ -260,8 +301,10 @@ class _Search:
             else:
                 props.append(PropertyResult(DEADLOCK, DEADLOCK, HOLDS if complete else INCONCLUSIVE,
                                             reason="" if complete else self._why_incomplete()))
-        return Result(self.spec.name, dict(self.spec.constants), "explicit", props, self.stats(), self.stop_reason,
-                      {"derived_constants": self.spec.derived})
+        extra: dict[str, object] = {"derived_constants": self.spec.derived}
+        if self.symmetry is not None:
+            extra["symmetry"] = self.symmetry.info()
+        return Result(self.spec.name, dict(self.spec.constants), "explicit", props, self.stats(), self.stop_reason, extra)
 
     def _why_incomplete(self) -> str:
         if self.stop_reason:
@@ -271,14 +314,20 @@ class _Search:
 
 def explore(spec: Spec, *, properties: list[str] | None = None, keep_going: bool = False, deadlock: bool = False,
             bounds: Bounds = Bounds(), progress: Callable[[Stats], None] | None = None,
-            compiled: CompiledSpec | None = None) -> Result:
+            compiled: CompiledSpec | None = None, symmetry: Symmetry | None = None) -> Result:
     """Explore every reachable state of ``spec`` breadth first and check the selected properties.
 
     Stops at the first violation unless ``keep_going``; each violated property
     gets a shortest counterexample, replayed on the reference semantics.
     Raises :class:`~ordercheck.lang.errors.ModelError` (with a trace) when a
     reachable step makes a model error.
+
+    With ``symmetry`` (:func:`~ordercheck.explicit.symmetry.build_symmetry`)
+    one representative per orbit is stored, so ``distinct_states`` counts
+    orbits; the model is checked to be symmetric as the search goes (a
+    :class:`~ordercheck.lang.errors.ModelError` if it is not), and
+    counterexamples are real executions of the unreduced model.
     """
     selected = select_properties(spec, properties)
-    search = _Search(spec, compiled or compile_spec(spec), selected, keep_going, deadlock, bounds, progress)
+    search = _Search(spec, compiled or compile_spec(spec), selected, keep_going, deadlock, bounds, progress, symmetry)
     return search.run()

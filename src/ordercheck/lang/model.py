@@ -231,6 +231,8 @@ class _Decl:
     on: Any = None
     via: Any = None
     name: str = ""
+    # The name a property is reported under, when it is not a Python identifier (design files).
+    label: str = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -802,7 +804,7 @@ class _Builder:
                         for j, value in enumerate(values):
                             current[info.first + j] = ir.const(self.slots[info.first + j].type, value)
                     tracer = _Tracer(self, "initial", current)
-                    if not self._run(tracer, decl, params):
+                    if self._run(tracer, decl, params) is False:
                         continue
                     unset = [s.var for s, e in zip(self.slots, tracer.current) if e is None]
                     if unset:
@@ -860,7 +862,7 @@ class _Builder:
             raise self.fail(error, _describe_binding(decl, params)) from None
         finally:
             ACTIVE_SINK.reset(token)
-        return True if result is None else result
+        return result
 
     def _placement_guards(self, tracer: _Tracer, view: Any, decl: _Decl, params: dict[str, Any]) -> None:
         """The guards that ``on=`` (the node is up) and ``via=`` (both ends up and linked) add."""
@@ -917,14 +919,17 @@ class _Builder:
                 kind = "step_invariant" if decl.kind == "step" else decl.kind
                 raise self.fail(ModelError(f"a @{kind} function takes {shape}"), f"property {decl.name}", decl.location)
             tracer = _Tracer(self, "property", list(pre), post)
-            tracer.property_name = decl.name
+            tracer.property_name = decl.label or decl.name
             result = self._run(tracer, decl, {}, post_view=decl.kind == "step")
+            if result is None:
+                raise self.fail(ModelError(f"property {decl.name} returns nothing: end it with `return <condition>`"),
+                                f"property {decl.name}", decl.location)
             try:
                 expr = to_bool(result)
             except ModelError:
                 raise self.fail(ModelError(f"property {decl.name} must return a condition (a Boolean expression), not {type(result).__name__}"),
                                 f"property {decl.name}", decl.location) from None
-            out.append(Property(decl.name, decl.kind, expr, tuple(tracer.checks), decl.location, inspect.getdoc(decl.fn) or ""))
+            out.append(Property(decl.label or decl.name, decl.kind, expr, tuple(tracer.checks), decl.location, inspect.getdoc(decl.fn) or ""))
         return tuple(out)
 
 

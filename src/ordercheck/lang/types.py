@@ -114,7 +114,7 @@ class FinType:
     def __post_init__(self) -> None:
         if not self.values:
             raise ValueError(f"{self} has no values")
-        if len(set(self.values)) != len(self.values):
+        if len({(type(v), v) for v in self.values}) != len(self.values):
             raise ValueError(f"{self} repeats a value")
 
     @property

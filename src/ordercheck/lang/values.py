@@ -593,7 +593,7 @@ class MapVal(Val):
 
     def __eq__(self, other: Any) -> BoolVal:  # type: ignore[override]
         other_val = coerce(other, self.type, "comparing maps")
-        return BoolVal(ir.and_(*(to_bool(values_equal(a, b)) for a, b in zip(self.entries, other_val.entries))))
+        return BoolVal(ir.and_(*(values_equal(a, b) for a, b in zip(self.entries, other_val.entries))))
 
     def __ne__(self, other: Any) -> BoolVal:  # type: ignore[override]
         return ~(self == other)
@@ -718,6 +718,9 @@ def ite(cond: Any, a: Any, b: Any) -> Any:
     c = to_bool(cond)
     if c.is_const:
         return a if c.data else b
+    if isinstance(a, IntVal) or isinstance(b, IntVal):
+        # Integers are unbounded while computing: the result's range is the join of the branches'.
+        return IntVal(ir.ite(c, lift_int(a), lift_int(b)))
     if isinstance(a, Val) and not isinstance(b, Val):
         b = _like(a, b)
     elif isinstance(b, Val) and not isinstance(a, Val):

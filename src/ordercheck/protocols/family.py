@@ -35,8 +35,17 @@ from ..lang.model import Const, Elem, Int, MapOf, Model, SetOf, Var, action, inv
 from ..lang.values import BoolVal, forall, require
 from .rules import MEDIA_ORDER, Clause, RuleError, parse_rule
 
-__all__ = ["Protocol", "FaultSettings", "PropertySpec", "design_model", "PROMOTE_RULES", "FSYNC_POLICIES", "REPLICATION_MODES",
-           "PROPERTY_KINDS", "FAULT_KIND_NAMES"]
+__all__ = [
+    "FAULT_KIND_NAMES",
+    "FSYNC_POLICIES",
+    "PROMOTE_RULES",
+    "PROPERTY_KINDS",
+    "REPLICATION_MODES",
+    "FaultSettings",
+    "PropertySpec",
+    "Protocol",
+    "design_model",
+]
 
 PROMOTE_RULES = ("any", "sync", "most-up-to-date", "majority", "none")
 FSYNC_POLICIES = ("before-ack", "periodic", "never")
@@ -58,6 +67,8 @@ class Protocol:
     client_retries: bool = False
     idempotency_keys: bool = True
     min_sync_replicas: int = 0
+    outbox_until_delivered: bool = False
+    rejoin_authoritative: bool = True
 
 
 @dataclass(frozen=True)
@@ -92,8 +103,13 @@ def _level(medium: str) -> int:
 
 
 def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: int, faults: FaultSettings,
-                 properties: list[PropertySpec]) -> type[Model]:
-    """A Model class for a design: its topology, its protocol knobs, its faults and its properties."""
+                 properties: list[PropertySpec], replication: dict[str, str] | None = None) -> type[Model]:
+    """A Model class for a design: its topology, its protocol knobs, its faults and its properties.
+
+    ``replication`` gives each replica's mode (``sync``, ``async``, ``quorum``, ``chain``), overriding
+    the nodes' ``replication`` attributes (a preset derives it from the product's settings).
+    """
+    modes = dict(replication or {})
     nodes = topology.nodes
     role = {n: topology.role(n) for n in nodes}
     primaries = [n for n in nodes if role[n] == "primary"]
@@ -103,7 +119,7 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
     data = [n for n in nodes if role[n] in ("primary", "replica")]
     apps = [n for n in nodes if role[n] == "app"]
     interfaces = [n for n in nodes if role[n] == "interface"]
-    replication = {n: str(topology.attribute(n, "replication") or "async") for n in data if n != primary0}
+    replication = {n: str(modes.get(n) or topology.attribute(n, "replication") or "async") for n in data if n != primary0}
     for n, mode in replication.items():
         if mode not in REPLICATION_MODES:
             raise ModelError(f"node {n!r}: replication = {mode!r} is not one of {', '.join(REPLICATION_MODES)}")
@@ -152,8 +168,22 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
     ns["registrations"] = Var(MapOf(ORDER, Int(0, 2)), init=0)
     if split_brain:
         ns["acting"] = Var(SetOf(NODE), init=(primary0,))
+    after: dict[str, Any] = {}
+    if not protocol.rejoin_authoritative:
+        # A node that lost its disk comes back empty and must rebuild from the primary before it serves.
+        ns["rebuilding"] = Var(SetOf(NODE), init=())
+
+        def lost_state(s: Any, n: Any) -> None:
+            s.rebuilding = s.rebuilding.add(n)
+
+        after["disk_loss"] = lost_state
     ns["faults"] = Faults(crash="crash" in kinds, power_loss="power_loss" in kinds, disk_loss="disk_loss" in kinds,
-                          partition="partition" in kinds, budget=faults.budget, domain=faults.domain)
+                          partition="partition" in kinds, budget=faults.budget, domain=faults.domain, after=after)
+
+    def serving(s: Any, n: Any) -> Any:
+        if protocol.rejoin_authoritative:
+            return s.up[n]
+        return s.up[n] & ~s.rebuilding.has(n)
 
     def holds(s: Any, n: Any, o: Any, medium: str) -> Any:
         level = _level(medium)
@@ -320,7 +350,7 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
     elif split_brain:
         @action(o=ORDER, p=tuple(data), on="p")
         def ack(s: Any, o: Any, p: Any) -> None:
-            require(s.acting.has(p) & s.submitted.has(o) & ~s.acked.has(o))
+            require(s.acting.has(p) & s.submitted.has(o) & ~s.acked.has(o) & serving(s, p))
             require(rule_holds(s, o, p))
             s.acked = s.acked.add(o)
 
@@ -328,7 +358,7 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
     else:
         @action(o=ORDER, on=lambda s, o: s.primary)
         def ack(s: Any, o: Any) -> None:
-            require(s.submitted.has(o) & ~s.acked.has(o))
+            require(s.submitted.has(o) & ~s.acked.has(o) & serving(s, s.primary))
             require(rule_holds(s, o, s.primary))
             s.acked = s.acked.add(o)
 
@@ -337,14 +367,17 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
     if interfaces:
         @action(o=ORDER, i=tuple(interfaces), on="i", via=(lambda s, o, i: s.primary, "i"))
         def dispatch(s: Any, o: Any, i: Any) -> None:
-            require(~s.dispatched.has(o) & holds(s, s.primary, o, "os-cache"))
-            s.dispatched = s.dispatched.add(o)
+            require(~s.dispatched.has(o) & holds(s, s.primary, o, "os-cache") & ~holds(s, i, o, "memory"))
+            if not protocol.outbox_until_delivered:
+                # The database forgets the outbox entry once an interface has taken it.
+                s.dispatched = s.dispatched.add(o)
             s.mem[i] = s.mem[i].add(o)
 
         @action(o=ORDER, i=tuple(interfaces), on="i")
         def deliver(s: Any, o: Any, i: Any) -> None:
             require(holds(s, i, o, "memory") & ~s.registered.has(o))
             s.registered = s.registered.add(o)
+            s.dispatched = s.dispatched.add(o)
 
         ns["dispatch"], ns["deliver"] = dispatch, deliver
 
@@ -362,8 +395,8 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
 
         @action(n=tuple(data), on="n")
         def promote(s: Any, n: Any) -> None:
-            require(s.primary != n)
-            gone = ~s.up[s.primary]
+            require((s.primary != n) & serving(s, n))
+            gone = ~serving(s, s.primary)
             if split_brain:
                 gone = gone | _cut_off(s, n, pairs)
             require(gone)
@@ -374,6 +407,16 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
 
         ns["promote"] = promote
         ns["_eligible"] = eligible
+
+    if not protocol.rejoin_authoritative and replicas:
+        @action(n=tuple(data), on="n", via=(lambda s, n: s.primary, "n"))
+        def rebuild(s: Any, n: Any) -> None:
+            require(s.rebuilding.has(n) & (s.primary != n) & serving(s, s.primary))
+            s.cache[n] = s.cache[n] | s.cache[s.primary] | s.disk[s.primary]
+            s.disk[n] = s.disk[n] | s.disk[s.primary]
+            s.rebuilding = s.rebuilding.remove(n)
+
+        ns["rebuild"] = rebuild
 
     if split_brain:
         @action(n=tuple(data), on="n", via=("n", lambda s, n: s.primary))
@@ -398,13 +441,14 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
         ns["drop_from_sync"] = drop_from_sync
 
     for spec in properties:
-        ns[_identifier(spec.label, ns)] = _property(spec, interfaces, data, split_brain)
+        ns[_identifier(spec.label, ns)] = _property(spec, interfaces, data, split_brain, serving)
 
     @sometimes
     def an_order_can_be_acknowledged(s: Any) -> Any:
         """A design that can never acknowledge an order is reported, not passed."""
         return ~s.acked.is_empty()
 
+    an_order_can_be_acknowledged.label = "an order can be acknowledged"
     ns["an_order_can_be_acknowledged"] = an_order_can_be_acknowledged
     cls = type(_class_name(name), (Model,), ns)
     return cls
@@ -416,7 +460,7 @@ def _cut_off(s: Any, n: Any, pairs: list[tuple[str, str]]) -> Any:
     return BoolVal(ir.or_(*conds))
 
 
-def _property(spec: PropertySpec, interfaces: list[str], data: list[str], split_brain: bool) -> Any:
+def _property(spec: PropertySpec, interfaces: list[str], data: list[str], split_brain: bool, serving: Any) -> Any:
     kind = spec.kind
 
     def body(s: Any) -> Any:
@@ -429,7 +473,7 @@ def _property(spec: PropertySpec, interfaces: list[str], data: list[str], split_
                 return forall(s.acked, lambda o: s.registered.has(o) | ~_holders(s, o).is_empty())
             return lost_check
         if kind == "visible_after_failover":
-            return visible_after_failover(s.acked, primary=s.primary, copies=copies)
+            return visible_after_failover(s.acked, primary=s.primary, copies=copies, serving=serving(s, s.primary))
         if kind == "no_duplicates":
             return no_duplicates(s.registrations)
         if kind == "single_primary":
@@ -452,7 +496,9 @@ def _property(spec: PropertySpec, interfaces: list[str], data: list[str], split_
 
     body.__name__ = spec.label
     body.__doc__ = f"{spec.label} ({kind})"
-    return invariant(body)
+    decl = invariant(body)
+    decl.label = spec.label
+    return decl
 
 
 def _holders(s: Any, o: Any) -> Any:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Clause", "RuleError", "parse_rule", "MEDIA_ORDER", "GROUPS"]
+__all__ = ["GROUPS", "MEDIA_ORDER", "Clause", "RuleError", "parse_rule"]
 
 MEDIA_ORDER = ("memory", "os-cache", "disk")
 GROUPS = ("primary", "app", "replica", "sync", "async", "quorum", "isr", "data", "tail", "interface")

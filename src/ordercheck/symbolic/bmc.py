@@ -110,7 +110,7 @@ class Unrolling:
     exhausted: bool = False
     stopped_early: bool = False
     unknown: str = ""
-    found_at_last_depth: bool = False
+    found_at_last_depth: bool = False  # some query had a model at the depth just checked
 
     def __post_init__(self) -> None:
         self.timed = TimedSolver(self.timeout_s)
@@ -138,15 +138,6 @@ class Unrolling:
         self.path.extend()
         k = len(self.path)
         states, enc = self.path.states, self.enc
-        if k == 1 or not self.found_at_last_depth:
-            # is there a path of k states at all?  If not, every reachable state lies within depth k - 1
-            result = self.timed.check()
-            if result == z3.unsat:
-                self.exhausted = True
-                return
-            if result == z3.unknown:
-                self.unknown = f"{self.timed.reason_unknown} at depth {k}"
-                return
         self.found_at_last_depth = False
         last = k - 1
 
@@ -203,8 +194,26 @@ class Unrolling:
                 if z3.is_true(model.eval(c, model_completion=True)):
                     self.open_goals.remove(ob)
                     self.reached[ob.name] = k
-        if not self.unknown:
-            self.depth = k
+        if self.unknown:
+            return
+        if not self.found_at_last_depth:
+            # nothing found at this depth: is there a path of k states at all?  If not, every
+            # reachable state lies within depth k - 1, and every one of them has been checked
+            result = self.timed.check()
+            if result == z3.unsat:
+                self.exhausted = True
+                return
+            if result == z3.unknown:
+                self.unknown = f"{self.timed.reason_unknown} at depth {k}"
+                return
+        # What was just shown to hold in every state at this depth is asserted there: it is implied,
+        # so sound, and it prunes the search at the depths to come.
+        known = [z3.Not(c) for _, c in errors]
+        known += [c for ob in self.active if (c := ob.at(enc, states, last)) is not None]
+        known += [z3.Not(enc.at(ob.cond, states[last])) for ob in self.open_goals]
+        if known:
+            self.timed.solver.add(*known)
+        self.depth = k
 
     def verdict(self, ob: Obligation, bound: int) -> PropertyResult:
         """The result for ``ob`` once the search has stopped, ``bound`` being the depth asked for."""
