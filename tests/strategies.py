@@ -885,7 +885,7 @@ def random_models(draw: Callable[[Any], Any], may_error: bool | None = None) -> 
     d = _Drawer(draw, sz, [], may_error)
 
     # variables, within the cardinality budget
-    n_vars = draw(_uniform(1, 5))
+    n_vars = draw(_uniform(2, 5))
     card = 1
     for i in range(n_vars):
         kinds = list(VAR_KINDS)
@@ -900,13 +900,13 @@ def random_models(draw: Callable[[Any], Any], may_error: bool | None = None) -> 
 
     # actions
     actions = []
-    for a in range(draw(_uniform(1, 4))):
+    for a in range(draw(_uniform(2, 4))):
         n_params = draw(_uniform(0, 2))
         params = {name: draw(st.sampled_from(["D", "E", "K"])) for name in ("p", "q")[:n_params]}
         d.params = {name: ("int" if x == "K" else ("elem", x)) for name, x in params.items()}
         d.saved = {}
         body: list[Node] = []
-        for _ in range(draw(_uniform(1, 5))):
+        for _ in range(draw(_uniform(2, 5))):
             body += d.statement(2)
         actions.append((f"act{a}", params, tuple(body)))
     d.params, d.saved = {}, {}
@@ -977,6 +977,9 @@ def _build(draw: Callable[[Any], Any], sz: Sizes, vars_: list[VarSpec], actions:
     for name, e in goals:
         ns[name] = sometimes(_property_fn(name, e, False))
         src += ["", "    @sometimes", f"    def {name}(s):", f"        return {show_expr(e)}"]
+    # A module that is not imported: the tracer then does not look for the class's source (inspect would
+    # parse this whole file for every model, which is most of the cost of an example).
+    ns["__module__"] = "ordercheck_generated_models"
     cls = type(f"Gen{next(_CLASS_NUMBERS)}", (Model,), ns)
     return GenModel(cls, constants, "\n".join(src), may_error)
 

@@ -285,7 +285,8 @@ def _protocol(reader: _Reader, data_nodes: list[str], primary: str) -> tuple[Pro
             for role, medium in value.items():
                 if medium not in ("memory", "os-cache", "disk"):
                     raise reader.error(("protocol", key, role), f"{medium!r} is not a medium (memory, os-cache, disk)")
-    protocol = replace(protocol, **{k: (dict(protocol.stores, **v) if k == "stores" else v) for k, v in knobs.items()})
+    changes: dict[str, Any] = {k: (dict(protocol.stores, **v) if k == "stores" else v) for k, v in knobs.items()}
+    protocol = replace(protocol, **changes)
     return protocol, replication
 
 
