@@ -26,10 +26,22 @@ from ordercheck.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
-MODELS = ROOT / "model"
-DIEHARD = MODELS / "diehard.py"
-TWOPHASE = MODELS / "twophase.py"
-REPLICATION = MODELS / "replication.py"
+SHIPPED = ROOT / "model"
+DIEHARD = SHIPPED / "diehard.py"
+TWOPHASE = SHIPPED / "twophase.py"
+REPLICATION = SHIPPED / "replication.py"
+# The multi-model tests use the shipped Python models only: the incident designs in model/ take
+# tens of seconds, and the design tests check them.
+PYTHON_MODELS = ("diehard.py", "replication.py", "tcommit.py", "twophase.py")
+
+
+@pytest.fixture(scope="module")
+def MODELS(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("models") / "model"
+    folder.mkdir()
+    for name in PYTHON_MODELS:
+        shutil.copy(SHIPPED / name, folder / name)
+    return folder
 TIMING_KEYS = ("seconds", "states_per_second")
 PROGRESS = re.compile(r"^\s+[\d,]+ states, depth \d+, queue [\d,]+, [\d,]+ states/s$", re.MULTILINE)
 
@@ -197,7 +209,7 @@ def test_json_document_of_a_model_that_holds(tmp_path: Path) -> None:
     assert doc["stats"]["distinct_states"] == 288 and doc["stats"]["depth"] == 11  # TLC
 
 
-def test_json_with_several_models_wraps_them(tmp_path: Path) -> None:
+def test_json_with_several_models_wraps_them(MODELS: Path, tmp_path: Path) -> None:
     code, doc = check_json(tmp_path, MODELS)
     assert code == 1
     assert set(doc) == {"verdict", "results"}
@@ -289,7 +301,7 @@ def test_replay_against_the_fixed_design_exits_0(tmp_path: Path) -> None:
     assert "step 4" in out and "not enabled" in out
 
 
-def test_trace_out_with_several_models_writes_one_file_per_model(tmp_path: Path) -> None:
+def test_trace_out_with_several_models_writes_one_file_per_model(MODELS: Path, tmp_path: Path) -> None:
     trace = tmp_path / "cex.itf.json"
     code, _, _ = run_cli("check", MODELS, "--trace-out", trace, "--quiet")
     assert code == 1
@@ -304,7 +316,7 @@ def test_trace_out_is_not_written_when_nothing_is_violated(tmp_path: Path) -> No
     assert not trace.exists()
 
 
-def test_replay_with_a_directory_finds_the_model_in_any_file(tmp_path: Path) -> None:
+def test_replay_with_a_directory_finds_the_model_in_any_file(MODELS: Path, tmp_path: Path) -> None:
     trace = tmp_path / "loss.itf.json"
     assert run_cli("check", REPLICATION, "--model", "AckBeforeReplication", "--trace-out", trace, "--quiet")[0] == 1
     code, out, err = run_cli("replay", MODELS, trace)
@@ -328,7 +340,7 @@ def test_two_runs_give_identical_traces_and_json(tmp_path: Path) -> None:
     assert json_a["stats"]["seconds"] is not None  # the timings were there to remove
 
 
-def test_runs_in_fresh_interpreters_with_different_hash_seeds_agree(tmp_path: Path) -> None:
+def test_runs_in_fresh_interpreters_with_different_hash_seeds_agree(MODELS: Path, tmp_path: Path) -> None:
     # set iteration order depends on PYTHONHASHSEED; nothing written may depend on it
     results = []
     for seed in ("0", "4242"):
@@ -480,8 +492,8 @@ def test_deadlock_flag_on_a_model_without_deadlock_holds() -> None:
 # ----------------------------------------------------------------------------- the default path
 
 
-def test_no_path_checks_the_model_folder() -> None:
-    proc = run_subprocess("check", "--quiet", cwd=ROOT)
+def test_no_path_checks_the_model_folder(MODELS: Path) -> None:
+    proc = run_subprocess("check", "--quiet", cwd=MODELS.parent)
     assert proc.returncode == 1  # DieHard and AckBeforeReplication are violated
     for model in ("DieHard(", "AckBeforeReplication(", "AckAfterReplication(", "TCommit(", "TwoPhase("):
         assert model in proc.stdout

@@ -279,7 +279,7 @@ def _cmd_replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise InputError(f"{args.trace}: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise InputError(f"{args.trace}: not a readable ITF trace: {exc}") from None
-    sources = [source for file in find_model_files(path) for source in models_in(load_module(file), file)]
+    sources = [source for file in find_model_files(path) for source in sources_in(file)]
     name = args.model or trace.model
     chosen = [s for s in sources if s.cls.__name__ == name]
     if not chosen:
