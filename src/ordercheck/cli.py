@@ -18,11 +18,14 @@ from .lang.errors import InputError, ModelError, OrdercheckError
 from .lang.model import Const, _declarations, spec_of
 from .lang.types import describe_value
 from .replay import replay_trace
+from .report.ci import Checked, write_reports
+from .report.explain import explain_trace
 from .report.itf import read_itf, write_itf
 from .report.json_doc import result_to_json
+from .report.mermaid import render_mermaid
 from .report.result import EXIT_CODES, HOLDS, INCONCLUSIVE, VIOLATED, Result, Stats, combine_verdicts
-from .report.text import render_text
-from .sources import ModelSource, constant_overrides, find_model_files, load_module, models_in, sources_in
+from .report.text import headline, render_text
+from .sources import ModelSource, constant_overrides, find_model_files, sources_in
 
 __all__ = ["build_parser", "main"]
 
@@ -80,6 +83,19 @@ def build_parser() -> argparse.ArgumentParser:
                         "whose elements are interchangeable, comma-separated (RM,ORDER); distinct states then count orbits, and a model "
                         "that is not symmetric is an error (exit 2)")
     c.add_argument("--quiet", action="store_true", help="no progress output on stderr")
+    c.add_argument("--format", choices=("text", "mermaid"), default="text",
+                   help="how counterexamples are printed: text (default), or Mermaid sequence diagrams in ```mermaid fences")
+    c.add_argument("--html", metavar="FILE", help="write a self-contained HTML page for stepping through the counterexamples")
+    c.add_argument("--svg", metavar="FILE", help="draw each model's topology with its smallest failure set marked (SVG; FILE.Model.svg for several)")
+    c.add_argument("--junit", metavar="FILE", help="write JUnit XML: one test case per model or design x property")
+    c.add_argument("--sarif", metavar="FILE", help="write SARIF 2.1.0: each violated property located at its definition")
+    c.add_argument("--markdown", metavar="FILE", help="write a Markdown summary (for a CI job's summary page)")
+
+    e = sub.add_parser("explain", help="explain a saved ITF trace in plain sentences")
+    e.add_argument("path", help="the model file or design the trace comes from")
+    e.add_argument("trace", help="the trace (.itf.json, as --trace-out writes it)")
+    e.add_argument("--model", default=None, metavar="NAME", help="the model class (default: the one the trace names)")
+    e.add_argument("--format", choices=("text", "mermaid"), default="text", help="plain sentences (default), or a Mermaid sequence diagram")
 
     r = sub.add_parser("replay", help="re-run a saved ITF trace against the current model")
     r.add_argument("path", help="the model file")
@@ -215,6 +231,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     codes: list[int] = []
     results: list[Result] = []
     table: list[tuple[ModelSource, Result]] = []
+    checked: list[Checked] = []
     for source in sources:
         try:
             model = source.cls(**constant_overrides(source.cls, args.const))
@@ -229,11 +246,16 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         except ModelError as exc:
             _print_model_error(exc, err)
             codes.append(EXIT_ERROR)
+            checked.append(Checked(source.path, source.cls.__name__, error=str(exc), design=source.design))
             continue
         except InputError as exc:
             _error(f"{source.path}: {source.cls.__name__}: {exc}", err)
             codes.append(EXIT_ERROR)
+            checked.append(Checked(source.path, source.cls.__name__, error=str(exc), design=source.design))
             continue
+        spec = spec_of(model)
+        checked.append(Checked(source.path, source.cls.__name__, result, spec=spec, design=source.design,
+                               title=source.design.name if source.design is not None else ""))
         results.append(result)
         codes.append(result.exit_code)
         if source.design is not None:
@@ -243,9 +265,11 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for line in _tolerance_lines(result):
             out.write(line + "\n")
         for p in result.properties:
-            if p.counterexample is not None:
+            if p.counterexample is not None and args.format == "mermaid":
+                out.write(f"\n{headline(p.counterexample)}:\n\n```mermaid\n{render_mermaid(p.counterexample, spec)}\n```\n")
+            elif p.counterexample is not None:
                 out.write("\n" + render_text(p.counterexample) + "\n")
-                for sentence in explain_survives(spec_of(model).extra, result.constants, p.name, p.counterexample.final_state):
+                for sentence in explain_survives(spec.extra, result.constants, p.name, p.counterexample.final_state):
                     out.write(f"  {sentence}\n")
         if result.verdict == INCONCLUSIVE:
             out.write("  'inconclusive' is not a pass: raise the bound, or check a smaller instance with --const.\n")
@@ -256,6 +280,8 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write("\n")
     if table:
         out.write(_design_table(table) + "\n")
+    for line in write_reports(checked, html=args.html, junit=args.junit, sarif=args.sarif, markdown=args.markdown, svg=args.svg):
+        out.write(line + "\n")
     if args.json:
         docs = [result_to_json(r) for r in results]
         if len(docs) == 1 and not many:
@@ -293,6 +319,45 @@ def _cmd_replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_CODES[VIOLATED] if outcome.reproduced else 0
 
 
+def _differs(a: Any, b: Any) -> bool:
+    """Whether a constant read back from a trace differs from the model's (a domain compares by its elements)."""
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return tuple(a) != tuple(b)
+    return bool(a != b)
+
+
+def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    path = Path(args.path)
+    try:
+        trace = read_itf(args.trace)
+    except OSError as exc:
+        raise InputError(f"{args.trace}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise InputError(f"{args.trace}: not a readable ITF trace: {exc}") from None
+    sources = [source for file in find_model_files(path) for source in sources_in(file)]
+    name = args.model or trace.model
+    chosen = [s for s in sources if s.cls.__name__ == name]
+    if not chosen:
+        raise InputError(f"{path}: no model named {name!r} (models: {', '.join(s.cls.__name__ for s in sources) or 'none'})")
+    cls = chosen[0].cls
+    model = cls()
+    # The trace's constants, where they differ from the model's defaults (a topology keeps its roles and places).
+    defaults = spec_of(model).constants
+    changed = {k: v for k, v in trace.constants.items()
+               if k in defaults and k not in spec_of(model).derived and _differs(v, defaults[k])}
+    if changed:
+        model = cls(**changed)
+    outcome = replay_trace(model, trace)
+    if not outcome.replays:
+        err.write(f"warning: {args.trace} does not replay on {path}: {outcome.message}; explaining it as it is\n")
+    if args.format == "mermaid":
+        out.write(render_mermaid(trace, spec_of(model)) + "\n")
+    else:
+        for sentence in explain_trace(trace, spec_of(model)):
+            out.write(sentence + "\n")
+    return 0
+
+
 def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run the command line; returns the exit code."""
     out = out or sys.stdout
@@ -307,6 +372,8 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
     try:
         if args.command == "check":
             return _cmd_check(args, out, err)
+        if args.command == "explain":
+            return _cmd_explain(args, out, err)
         return _cmd_replay(args, out, err)
     except ModelError as exc:
         _print_model_error(exc, err)

@@ -46,9 +46,12 @@ def explain_survives(spec_extra: dict[str, Any], constants: dict[str, Any], prop
     call = spec_extra.get("survives_calls", {}).get(property)
     faults = spec_extra.get("faults") or {}
     topology = None
-    for value in constants.values():
+    node_constant = faults.get("nodes")
+    candidates = [constants[node_constant]] if node_constant in constants else list(constants.values())
+    for value in candidates:
         if hasattr(value, "topology"):
             topology = value.topology
+            break
     if call is None or topology is None:
         return []
     lines = []
@@ -62,5 +65,4 @@ def explain_survives(spec_extra: dict[str, Any], constants: dict[str, Any], prop
         else:
             lines.append(f"{order!r} is held only by {where}{already}; losing {units} ({failures.size} failure"
                          f"{'s' if failures.size != 1 else ''}) removes every copy, and the property asks to survive {call['k']}")
-    del faults
     return lines

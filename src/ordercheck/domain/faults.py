@@ -24,7 +24,7 @@ from typing import Any
 
 from ..lang import ir
 from ..lang.errors import ModelError
-from ..lang.model import _MISSING, Bool, ExtensionContext, Int, MapOf, ModelExtension, SetOf, Var
+from ..lang.model import _MISSING, Bool, ExtensionContext, Int, MapOf, ModelExtension, SetOf, Var, _caller_location
 from ..lang.types import MapType, SetType, ValueType
 from ..lang.values import BoolVal, coerce, require, to_bool
 from .topology import NodeDomain, Topology
@@ -86,6 +86,7 @@ class Faults(ModelExtension):
         self.domain = domain
         self.nodes = nodes
         self.after = dict(after or {})
+        self.location = _caller_location()
         unknown = [k for k in self.after if k not in ("crash", "power_loss", "disk_loss", "restart")]
         if unknown:
             raise ModelError(f"Faults(after=...) has no fault {unknown[0]!r} (crash, power_loss, disk_loss, restart)")
@@ -138,7 +139,11 @@ class Faults(ModelExtension):
                 linked = BoolVal(ir.or_(*(to_bool((a == x) & (b == y)) for x, y in pairs)))
                 cond = cond & linked
             if self.kinds["partition"] and links:
-                cond = cond & ~s.partitioned.has((a, b)) & ~s.partitioned.has((b, a))
+                if isinstance(a, str) and isinstance(b, str):
+                    # The partition set holds each link once, in topology order.
+                    cond = cond & ~s.partitioned.has((a, b) if (a, b) in links else (b, a))
+                else:
+                    cond = cond & ~s.partitioned.has((a, b)) & ~s.partitioned.has((b, a))
             return cond
 
         ctx.on_guard = on_guard
@@ -150,21 +155,29 @@ class Faults(ModelExtension):
         for v in ctx.user_vars:
             if v.medium is None:
                 continue
-            t = ctx.resolve_type(v.type)
-            if not (isinstance(t, MapType) and t.domain.values == tuple(nodes)):
-                raise ModelError(f"variable {v.name} declares medium={v.medium!r} but is not a map over the nodes (MapOf({nodes.name}, ...))")
-            entry = t.value
-            lost = v.lost
-            if lost is _MISSING or lost is None:
-                if not _all_sets(entry):
-                    raise ModelError(f"variable {v.name}: a medium that is not a set says what a lost entry becomes, with lost=...")
-                lost = ()
-            elif isinstance(entry, SetType):
-                raise ModelError(f"variable {v.name}: a lost set is emptied; lost= is only for media that are not sets")
-            else:
-                coerce(lost, entry, f"lost value of {v.name}")
-            media[v.name] = (v.medium, lost)
+            try:
+                media[v.name] = self._medium_of(ctx, v, nodes)
+            except ModelError as exc:
+                exc.location = exc.location or v.location
+                exc.context = exc.context or f"variable {v.name}"
+                raise
         return media
+
+    def _medium_of(self, ctx: ExtensionContext, v: Var, nodes: NodeDomain) -> tuple[str, Any]:
+        t = ctx.resolve_type(v.type)
+        if not (isinstance(t, MapType) and t.domain.values == tuple(nodes)):
+            raise ModelError(f"variable {v.name} declares medium={v.medium!r} but is not a map over the nodes (MapOf({nodes.name}, ...))")
+        entry = t.value
+        lost = v.lost
+        if lost is _MISSING or lost is None:
+            if not _all_sets(entry):
+                raise ModelError(f"variable {v.name}: a medium that is not a set says what a lost entry becomes, with lost=...")
+            lost = ()
+        elif isinstance(entry, SetType):
+            raise ModelError(f"variable {v.name}: a lost set is emptied; lost= is only for media that are not sets")
+        else:
+            coerce(lost, entry, f"lost value of {v.name}")
+        return (v.medium or "", lost)
 
 
 def _all_sets(t: ValueType) -> bool:

@@ -80,18 +80,25 @@ class Topology:
                     raise ModelError(f"node {node!r}: attribute {key!r} must be a name or a number, got {value!r}")
         self.graph = graph
         self.nodes: tuple[str, ...] = tuple(graph.nodes)
+        # Failure domains indexed once: kind -> value -> members (the oracle asks for them per unit).
+        self._members: dict[str, dict[Any, tuple[str, ...]]] = {}
 
     @classmethod
-    def from_nodes(cls, nodes: Mapping[str, Mapping[str, Any]], *, links: Iterable[tuple[str, str]] | None = None,
+    def from_nodes(cls, nodes: Mapping[str, Mapping[str, Any]] | Iterable[tuple[str, Mapping[str, Any]]], *,
+                   links: Iterable[tuple[str, str]] | None = None,
                    roles: Iterable[str] | None = None, require_domains: Iterable[str] = ()) -> Topology:
-        """A topology from ``{name: {"role": ..., "rack": ...}}``; fully linked unless ``links`` are given."""
+        """A topology from ``{name: {"role": ..., "rack": ...}}`` or ``(name, attributes)`` pairs; fully linked unless ``links`` are given."""
         graph = nx.Graph()
-        for name, attrs in nodes.items():
+        pairs = list(nodes.items()) if isinstance(nodes, Mapping) else list(nodes)
+        for entry in pairs:
+            if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[1], Mapping)):
+                raise ModelError(f"a node is given as (name, attributes), got {entry!r}")
+        names = [name for name, _ in pairs]
+        for name, attrs in pairs:
             if name in graph:
                 raise ModelError(f"node {name!r} is listed twice")
             graph.add_node(name, **dict(attrs))
         if links is None:
-            names = list(nodes)
             graph.add_edges_from((a, b) for i, a in enumerate(names) for b in names[i + 1:])
         else:
             for a, b in links:
@@ -121,24 +128,26 @@ class Topology:
                     kinds[key] = None
         return tuple(kinds)
 
+    def _index(self, kind: str) -> dict[Any, tuple[str, ...]]:
+        if kind not in self._members:
+            self._check_kind(kind)
+            groups: dict[Any, list[str]] = {}
+            for node in self.nodes:
+                groups.setdefault(self.attribute(node, kind), []).append(node)
+            self._members[kind] = {value: tuple(members) for value, members in groups.items()}
+        return self._members[kind]
+
     def domain_values(self, kind: str) -> tuple[Any, ...]:
         """The distinct values of a failure-domain attribute, in first-seen order (``node``: the nodes)."""
         if kind == "node":
             return self.nodes
-        self._check_kind(kind)
-        values: dict[Any, None] = {}
-        for node in self.nodes:
-            value = self.attribute(node, kind)
-            if value is not None:
-                values[value] = None
-        return tuple(values)
+        return tuple(self._index(kind))
 
     def members(self, kind: str, value: Any) -> tuple[str, ...]:
         """The nodes in failure domain ``kind = value``."""
         if kind == "node":
             return (value,) if value in self.nodes else ()
-        self._check_kind(kind)
-        return tuple(n for n in self.nodes if self.attribute(n, kind) == value)
+        return self._index(kind).get(value, ())
 
     def _check_kind(self, kind: str) -> None:
         if kind not in self.domain_kinds:

@@ -308,6 +308,7 @@ class ModelExtension:
     """
 
     name = ""
+    location: SourceLocation | None = None
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -693,7 +694,7 @@ class _Builder:
             try:
                 ext.extend(ctx)
             except ModelError as exc:
-                raise self.fail(exc, ext.name or type(ext).__name__) from None
+                raise self.fail(exc, ext.name or type(ext).__name__, ext.location) from None
         vars_ = vars_ + ctx.added_vars
         self.on_guard, self.via_guard = ctx.on_guard, ctx.via_guard
         self.generated_actions = ctx.added_actions
