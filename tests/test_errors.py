@@ -297,9 +297,15 @@ def test_missing_file() -> None:
 
 
 def test_non_python_path() -> None:
+    code, _, err = run_cli("check", ROOT / "README.md")
+    assert code == 2
+    assert "README.md" in err and "not a Python model file" in err
+
+
+def test_toml_that_is_not_a_design() -> None:
     code, _, err = run_cli("check", ROOT / "pyproject.toml")
     assert code == 2
-    assert "pyproject.toml" in err and "not a Python model file" in err
+    assert "pyproject.toml" in err and "not a design file" in err
 
 
 def test_directory_without_models(tmp_path: Path) -> None:

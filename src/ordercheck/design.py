@@ -198,6 +198,8 @@ def load_design(path: Path | str) -> Design:
     path = Path(path)
     reader = _Reader(path)
     data = reader.data
+    if "node" not in data and "protocol" not in data:
+        raise DesignError(path, 1, "", "not a design file (*.toml): a design has [[node]] tables and a [protocol] table")
     reader.unknown_keys(data, TOP_KEYS, ())
     name = reader.typed(data.get("name", path.stem), str, ("name",), "a string")
     description = reader.typed(data.get("description", ""), str, ("description",), "a string")

@@ -188,7 +188,7 @@ def survives(orders: Any, copies: Any, k: int, domain: str | tuple[str, ...] = "
         for spent in range(0, k + 1):
             budget = k - spent
             coverable = [ir.subset(holders.expr, ir.const(holders.set_type, sum_mask))
-                         for combo in itertools.combinations(units, budget) for sum_mask in [_or_all(combo)]]
+                         for combo in itertools.combinations(units, min(budget, len(units))) for sum_mask in [_or_all(combo)]]
             cases.append(ir.and_(ir.eq(lost_expr, ir.const(ir.IntType(spent, spent), spent)), ir.not_(ir.or_(*coverable))))
         return BoolVal(ir.or_(*cases))
 
