@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from .explicit import Bounds, explore
+from .explicit.levels import explore_levels, plan_search
 from .explicit.symmetry import Symmetry, build_symmetry
 from .lang.errors import InputError
 from .lang.model import Model, spec_of
@@ -29,7 +30,7 @@ from .report.result import Result, Stats
 
 __all__ = ["ENGINES", "check"]
 
-ENGINES = ("auto", "explicit")
+ENGINES = ("auto", "explicit", "bmc", "induction")
 
 
 def check(
@@ -45,6 +46,12 @@ def check(
     progress: Callable[[Stats], None] | None = None,
     tolerance: bool = False,
     symmetry: str | Sequence[str] | Symmetry | None = None,
+    backend: str = "auto",
+    device: str = "cpu",
+    workers: int = 1,
+    store: str = "auto",
+    depth: int | None = None,
+    lemmas: Sequence[str] | None = None,
 ) -> Result:
     """Check every property of ``model`` (or those named in ``properties``).
 
@@ -53,7 +60,11 @@ def check(
     model : Model
         A model instance (``TwoPhase(RM=(...))``); tracing happened when it was created.
     engine : str
-        ``"auto"`` or ``"explicit"``: breadth-first search over every reachable state.
+        ``"explicit"``: breadth-first search over every reachable state; ``"bmc"``: bounded model checking with
+        Z3 up to ``depth`` states (:func:`ordercheck.symbolic.bmc`); ``"induction"``: k-induction with Z3, for
+        k up to ``depth`` (default 10), using the model's ``@lemma`` invariants or ``lemmas``
+        (:func:`ordercheck.symbolic.induction`); ``"auto"`` (default): the explicit search, and when it hits a
+        bound the reason says which symbolic engine to try.
     properties : list of str, optional
         Check only these properties.
     keep_going : bool
@@ -71,7 +82,25 @@ def check(
         Symmetry reduction (:mod:`ordercheck.explicit.symmetry`): the names of constants whose elements are
         interchangeable (``["RM"]``; a topology's node domain gives its automorphisms), or ``"auto"`` for the
         automorphisms of every topology in the model.  ``distinct_states`` then counts orbits; the model is
-        checked to be symmetric as the search goes, and a model that is not is a ``ModelError``.
+        proved symmetric from its IR or checked on every state explored, and a model that is not is a ``ModelError``.
+    backend : str
+        ``"auto"`` (the scalar backend for tiny models, the vectorized one otherwise), ``"scalar"`` (compiled Python,
+        one state at a time) or ``"vectorized"`` (:mod:`ordercheck.explicit.vectorized`: a whole BFS level at once on
+        arrays).  Every backend finds the same counts, depth, verdicts and shortest traces; ``result.extra["backend"]``
+        says which ran.
+    device : str
+        ``"cpu"`` (numpy) or ``"gpu"`` (CuPy, for the vectorized backend; an ``InputError`` if CuPy or a GPU is missing).
+    workers : int
+        Processes that expand each BFS level (:mod:`ordercheck.explicit.parallel`); same results for any number.
+    store : str
+        The visited-state store (:mod:`ordercheck.explicit.store`): ``"auto"`` / ``"exact"``, or ``"fingerprint"``
+        (8 bytes a state; for states wider than 64 bits a hash, with the collision probability in
+        ``result.extra["store"]``).
+
+    depth : int, optional
+        The BMC depth (required with ``engine="bmc"``) or the largest k for induction.
+    lemmas : list of str, optional
+        For induction: the invariants assumed (and proved) as strengthening lemmas; default: the ``@lemma`` ones.
 
     Returns
     -------
@@ -84,13 +113,39 @@ def check(
         if value is not None and value <= 0:
             raise InputError(f"{name} must be positive, got {value}")
     spec = spec_of(model)
+    if engine in ("bmc", "induction"):
+        if tolerance or symmetry is not None or workers != 1 or backend not in ("auto", "scalar"):
+            raise InputError(f"--engine {engine} works alone: tolerance, symmetry, backends and workers belong to the explicit engine")
+        from .symbolic import bmc, induction
+
+        timeout = max_seconds
+        if engine == "bmc":
+            if depth is None:
+                raise InputError("--engine bmc needs --depth N: how many states deep to look for a violation")
+            return bmc(model, depth, properties=properties, keep_going=keep_going, deadlock=deadlock, timeout_s=timeout)
+        chosen = list(lemmas) if lemmas is not None else [p.name for p in spec.properties if p.lemma]
+        return induction(model, max_k=depth or 10, properties=properties, lemmas=chosen, deadlock=deadlock, timeout_s=timeout)
+    if lemmas is not None or depth is not None:
+        raise InputError("depth and lemmas are options of --engine bmc and --engine induction")
     group = None
     if symmetry is not None:
         group = symmetry if isinstance(symmetry, Symmetry) else build_symmetry(spec, symmetry)
         if group.spec is not spec:
             raise InputError("symmetry: this Symmetry was built for another model instance; build it from spec_of(model)")
-    result = explore(spec, properties=properties, keep_going=keep_going, deadlock=deadlock,
-                     bounds=Bounds(max_states, max_seconds, max_depth), progress=progress, symmetry=group)
+    plan = plan_search(spec, backend=backend, device=device, workers=workers, store=store, symmetry=group is not None)
+    if plan.levels:
+        result = explore_levels(spec, properties=properties, keep_going=keep_going, deadlock=deadlock,
+                                bounds=Bounds(max_states, max_seconds, max_depth), progress=progress, backend=plan.backend,
+                                device=device, store=plan.store, workers=workers)
+    else:
+        result = explore(spec, properties=properties, keep_going=keep_going, deadlock=deadlock,
+                         bounds=Bounds(max_states, max_seconds, max_depth), progress=progress, symmetry=group)
+        result.extra["backend"] = "scalar"
+    if plan.note:
+        result.extra["backend_note"] = plan.note
+    if engine == "auto" and result.reason and result.verdict == "inconclusive":
+        result.reason += ("; to go further try --engine bmc --depth N (violations deeper than the explicit search got) "
+                          "or --engine induction (a proof of the invariants, with @lemma strengthening)")
     if tolerance:
         from .tolerance import fault_tolerance  # the tolerance search calls check() itself
 

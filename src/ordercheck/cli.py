@@ -14,6 +14,8 @@ from typing import Any, TextIO
 
 from .api import ENGINES, check
 from .domain.explain import explain_survives
+from .explicit.levels import BACKENDS, STORE_CHOICES
+from .explicit.vectorized import DEVICES
 from .lang.errors import InputError, ModelError, OrdercheckError
 from .lang.model import Const, _declarations, spec_of
 from .lang.types import describe_value
@@ -70,7 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--const", action="append", default=[], metavar="NAME=V1,V2,...", help="override a constant (repeatable)")
     c.add_argument("--property", action="append", default=None, metavar="NAME", help="check only this property (repeatable)")
     c.add_argument("--continue", dest="keep_going", action="store_true", help="keep searching after a violation; report every violated property")
-    c.add_argument("--engine", choices=ENGINES, default="auto", help="the engine (default: auto)")
+    c.add_argument("--engine", choices=ENGINES, default="auto",
+                   help="explicit (BFS over every state), bmc (Z3 bounded model checking to --depth), induction (Z3 k-induction "
+                        "to k = --depth, default 10), auto (explicit; says which to try when a bound is hit)")
+    c.add_argument("--depth", type=_positive_int, default=None, metavar="N",
+                   help="bmc: look for violations in executions of up to N states; induction: try k up to N")
+    c.add_argument("--lemma", action="append", default=None, metavar="NAME",
+                   help="induction: assume (and prove) this invariant as a strengthening lemma (default: the model's @lemma ones)")
     c.add_argument("--deadlock", action="store_true", help="report a reachable state with no enabled action")
     c.add_argument("--max-states", type=_positive_int, metavar="N", help="stop after N distinct states (inconclusive)")
     c.add_argument("--max-seconds", type=_positive_float, metavar="S", help="stop after S seconds (inconclusive)")
@@ -82,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="symmetry reduction: 'auto' (the automorphisms of the model's topology: interchangeable nodes) or the constants "
                         "whose elements are interchangeable, comma-separated (RM,ORDER); distinct states then count orbits, and a model "
                         "that is not symmetric is an error (exit 2)")
+    c.add_argument("--backend", choices=BACKENDS, default="auto",
+                   help="explicit-engine backend: scalar (compiled Python, a state at a time), vectorized (a BFS level at once on arrays), "
+                        "or auto (scalar for tiny models; default)")
+    c.add_argument("--device", choices=DEVICES, default="cpu", help="where the vectorized backend runs: cpu (numpy; default) or gpu (CuPy)")
+    c.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="processes expanding each BFS level (default: 1)")
+    c.add_argument("--store", choices=STORE_CHOICES, default="auto",
+                   help="visited-state store: exact (auto; default) or fingerprint (8 bytes a state; the collision probability is reported)")
     c.add_argument("--quiet", action="store_true", help="no progress output on stderr")
     c.add_argument("--format", choices=("text", "mermaid"), default="text",
                    help="how counterexamples are printed: text (default), or Mermaid sequence diagrams in ```mermaid fences")
@@ -154,16 +169,44 @@ def _summary(result: Result) -> str:
         reason = f"  ({p.reason})" if p.reason and p.verdict != HOLDS else ""
         lines.append(f"  {p.name:<{width}}  {p.verdict}{reason}")
     s = result.stats
-    lines.append(f"  {s.distinct_states:,} distinct states, {s.generated_states:,} generated, depth {s.depth}, "
-                 f"{s.seconds:.2f} s ({s.states_per_second:,.0f} states/s)")
+    if result.engine in ("bmc", "induction"):
+        reached = "k" if result.engine == "induction" else "depth"
+        lines.append(f"  {reached} {s.depth}, {s.seconds:.2f} s (Z3)")
+    else:
+        lines.append(f"  {s.distinct_states:,} distinct states, {s.generated_states:,} generated, depth {s.depth}, "
+                     f"{s.seconds:.2f} s ({s.states_per_second:,.0f} states/s)")
     symmetry = result.extra.get("symmetry")
     if symmetry:
         orbits = "; distinct states are orbits" if symmetry["group_size"] > 1 else "; no reduction"
         lines.append(f"  symmetry: {symmetry['description']}{orbits}")
+    engine_line = _engine_line(result)
+    if engine_line:
+        lines.append(engine_line)
     if result.reason:
         lines.append(f"  stopped: {result.reason}")
     lines.append(f"  verdict: {result.verdict}")
     return "\n".join(lines)
+
+
+def _engine_line(result: Result) -> str:
+    """The backend, and for the level-synchronous search its store and fingerprint-collision probability."""
+    backend = result.extra.get("backend")
+    store = result.extra.get("store")
+    if not backend or not store:  # the scalar search: nothing to add
+        return ""
+    parts = [f"backend: {backend}"]
+    if result.extra.get("device", "cpu") != "cpu":
+        parts[0] += f" ({result.extra['device']})"
+    if result.extra.get("workers", 1) > 1:
+        parts.append(f"{result.extra['workers']} workers")
+    parts.append(f"store: {store['kind']}, {store['bytes_per_state_total']:g} bytes/state with parents")
+    if store["kind"] == "fingerprint":
+        p = store["collision_probability"]
+        parts.append("fingerprint collision probability 0 (states fit 64 bits)" if p == 0 else f"fingerprint collision probability {p:.1e}")
+    line = "  " + "; ".join(parts)
+    if result.extra.get("backend_note"):
+        line += f"\n  note: {result.extra['backend_note']}"
+    return line
 
 
 def _tolerance_lines(result: Result) -> list[str]:
@@ -242,7 +285,9 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                            max_states=args.max_states or (design.max_states if design else None),
                            max_seconds=args.max_seconds or (design.max_seconds if design else None),
                            max_depth=args.max_depth, progress=None if args.quiet else _progress(err), tolerance=args.tolerance,
-                           symmetry=_symmetry(args.symmetry))
+                           symmetry=_symmetry(args.symmetry), backend=args.backend, device=args.device, workers=args.workers,
+                           depth=args.depth, lemmas=args.lemma,
+                           store=args.store)
         except ModelError as exc:
             _print_model_error(exc, err)
             codes.append(EXIT_ERROR)
@@ -383,6 +428,10 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
         return EXIT_ERROR
     except KeyboardInterrupt:
         _error("interrupted", err)
+        return EXIT_CODES[INCONCLUSIVE]
+    except BrokenPipeError:
+        # The reader went away (`ordercheck check ... | head`): nothing more to say.
+        sys.stderr.close()
         return EXIT_CODES[INCONCLUSIVE]
 
 

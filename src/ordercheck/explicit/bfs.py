@@ -184,7 +184,10 @@ class _Search:
                         if self.stopped_early:
                             return
         if self.goal_open:
-            reached = self.c.goals(y) & self.goal_open
+            try:
+                reached = self.c.goals(y) & self.goal_open
+            except CheckFailure as failure:
+                raise self.model_error(failure, i) from None
             if reached:
                 self.goal_open &= ~reached
 
@@ -302,8 +305,8 @@ class _Search:
                 props.append(PropertyResult(DEADLOCK, DEADLOCK, HOLDS if complete else INCONCLUSIVE,
                                             reason="" if complete else self._why_incomplete()))
         extra: dict[str, object] = {"derived_constants": self.spec.derived}
-        if self.symmetry is not None:
-            extra["symmetry"] = self.symmetry.info()
+        if self.sym is not None:
+            extra["symmetry"] = self.sym.info()
         return Result(self.spec.name, dict(self.spec.constants), "explicit", props, self.stats(), self.stop_reason, extra)
 
     def _why_incomplete(self) -> str:
@@ -324,7 +327,7 @@ def explore(spec: Spec, *, properties: list[str] | None = None, keep_going: bool
 
     With ``symmetry`` (:func:`~ordercheck.explicit.symmetry.build_symmetry`)
     one representative per orbit is stored, so ``distinct_states`` counts
-    orbits; the model is checked to be symmetric as the search goes (a
+    orbits; the model is proved symmetric from its IR or checked on every state explored (a
     :class:`~ordercheck.lang.errors.ModelError` if it is not), and
     counterexamples are real executions of the unreduced model.
     """

@@ -54,15 +54,18 @@ __all__ = [
     "EachOf",
     "Elem",
     "Enum",
+    "ExtensionContext",
     "Int",
     "MapOf",
     "Model",
+    "ModelExtension",
     "OneOf",
     "SetOf",
     "Var",
     "action",
     "initial",
     "invariant",
+    "lemma",
     "sometimes",
     "spec_of",
     "step_invariant",
@@ -233,6 +236,7 @@ class _Decl:
     name: str = ""
     # The name a property is reported under, when it is not a Python identifier (design files).
     label: str = ""
+    lemma: bool = False
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -277,6 +281,21 @@ def initial(fn: Any = None, /, **params: Any) -> Any:
 def invariant(fn: Any = None, /) -> Any:
     """Declare a property that must hold in every reachable state."""
     return _decorator("invariant", fn, {})
+
+
+def lemma(fn: Any = None, /) -> Any:
+    """Declare a strengthening invariant: checked like any invariant, and assumed (and proved) by k-induction."""
+    decl = _decorator("invariant", fn, {})
+    if isinstance(decl, _Decl):
+        decl.lemma = True
+        return decl
+
+    def wrap(f: Callable[..., Any]) -> _Decl:
+        inner = decl(f)
+        inner.lemma = True
+        return inner
+
+    return wrap
 
 
 def step_invariant(fn: Any = None, /) -> Any:
@@ -930,7 +949,8 @@ class _Builder:
             except ModelError:
                 raise self.fail(ModelError(f"property {decl.name} must return a condition (a Boolean expression), not {type(result).__name__}"),
                                 f"property {decl.name}", decl.location) from None
-            out.append(Property(decl.label or decl.name, decl.kind, expr, tuple(tracer.checks), decl.location, inspect.getdoc(decl.fn) or ""))
+            out.append(Property(decl.label or decl.name, decl.kind, expr, tuple(tracer.checks), decl.location,
+                                inspect.getdoc(decl.fn) or "", decl.lemma))
         return tuple(out)
 
 

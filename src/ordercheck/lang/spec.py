@@ -106,6 +106,7 @@ class Property:
     checks: tuple[Check, ...] = ()
     location: SourceLocation | None = None
     doc: str = ""
+    lemma: bool = False
 
 
 @dataclass

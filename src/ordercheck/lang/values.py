@@ -735,7 +735,11 @@ def ite(cond: Any, a: Any, b: Any) -> Any:
     if isinstance(a, IntVal) or isinstance(b, IntVal):
         return IntVal(ir.ite(c, lift_int(a), lift_int(b)))
     if isinstance(a, FinVal) and isinstance(b, FinVal) and a.fin_type != b.fin_type:
-        b = coerce(b, a.fin_type, "ite")
+        # Labels of two types: the result ranges over both (a conversion with a check would fire
+        # even when the other branch is chosen).
+        joined = FinType(a.fin_type.values + tuple(v for v in b.fin_type.values if v not in a.fin_type))
+        a = FinVal(ir.table(a.expr, [joined.index(v) for v in a.fin_type.values], joined))
+        b = FinVal(ir.table(b.expr, [joined.index(v) for v in b.fin_type.values], joined))
     return merge(c, a, b)
 
 

@@ -211,7 +211,10 @@ def render_text(trace: Trace) -> str:
     before: dict[str, Any] | None = None
     for number, step in enumerate(trace.steps, start=1):
         lines.append("")
-        lines.append(f"State {number}: {step.label}")
+        label = step.label
+        if trace.kind == "induction" and step.action is None:
+            label = "any state satisfying the assumptions (not necessarily reachable)"
+        lines.append(f"State {number}: {label}")
         if before is None:
             body = [f"  {name} = {format_value(value)}" for name, value in step.state.items()]
         else:

@@ -122,7 +122,8 @@ class Unrolling:
     @property
     def done(self) -> bool:
         """Nothing is left to do: everything decided, the state space exhausted, stopped, or Z3 gave up."""
-        return self.exhausted or self.stopped_early or bool(self.unknown) or not (self.active or self.open_goals)
+        # with nothing left to check, the search still goes on while an action may make a model error
+        return self.exhausted or self.stopped_early or bool(self.unknown) or not (self.active or self.open_goals or self.binding_errors)
 
     def _query(self, formula: z3.BoolRef) -> z3.ModelRef | None:
         result, model = self.timed.query(formula)
@@ -325,8 +326,9 @@ def bmc(model: Model | Spec, depth: int, *, properties: list[str] | None = None,
     results.sort(key=lambda r: order.get(r.name, len(order)))
     longest = max((len(r.counterexample) for r in results if r.counterexample is not None), default=0)
     stats = Stats(0, 0, max(run.depth, longest), time.monotonic() - start)
-    reason = run.unknown or ("" if run.exhausted or run.stopped_early else f"no violation up to depth {run.depth}")
-    if all(r.verdict != INCONCLUSIVE for r in results):
-        reason = ""
+    # the result's reason, as the explicit engine's: the bound that left something open (a model error
+    # beyond the bound stays possible even when there is no property to check)
+    open_ = any(r.verdict == INCONCLUSIVE for r in results) or (not results and bool(run.binding_errors))
+    reason = run.unknown or ("" if run.exhausted or run.stopped_early or not open_ else f"no violation up to depth {run.depth}")
     extra = {"derived_constants": spec.derived, "depth_seconds": depth_seconds, "solver_checks": run.timed.checks, "exhausted": run.exhausted}
     return Result(spec.name, dict(spec.constants), "bmc", results, stats, reason, extra)

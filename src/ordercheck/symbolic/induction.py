@@ -60,9 +60,9 @@ import z3
 
 from ..lang import ir
 from ..lang.errors import InputError, ModelError
-from ..lang.interpret import ReplayMismatch, enabled, fire
+from ..lang.interpret import CheckFailed, ReplayMismatch, enabled, fire
 from ..lang.model import Model
-from ..lang.spec import Property, Spec
+from ..lang.spec import Property, Spec, State
 from ..report.result import HOLDS, INCONCLUSIVE, PropertyResult, Result, Stats
 from ..report.trace import Step, Trace
 from .bmc import DepthStats, Unrolling, as_spec, property_obligations
@@ -101,6 +101,7 @@ def prove(spec: Spec, enc: Encoding, obligations: list[Obligation], goals: Seque
     base = Unrolling(spec, enc, list(obligations), list(goals), keep_going=True, timeout_s=timeout_s)
     proof = Proof(base, max_k)
     step = TimedSolver(timeout_s)
+    step.deadline = base.timed.deadline  # one budget for the base case and the step together
     path = Path(enc, step.solver, "t", initial=False, simple=True)
     use = {ob.name: z3.Bool(f"use.{ob.name}") for ob in obligations}
     open_ = list(obligations)
@@ -108,7 +109,7 @@ def prove(spec: Spec, enc: Encoding, obligations: list[Obligation], goals: Seque
     def assume_inner(i: int) -> None:
         """State ``i`` of the step path is an inner one: every obligation (while its literal is on) holds there."""
         for ob in obligations:
-            cond = ob.at(enc, path.states, i)
+            cond = ob.kept_at(enc, path.states, i)
             if cond is not None:
                 step.solver.add(z3.Implies(use[ob.name], cond))
 
@@ -132,7 +133,7 @@ def prove(spec: Spec, enc: Encoding, obligations: list[Obligation], goals: Seque
         candidates = list(open_)
         while candidates:
             proved_lits = [use[name] for name in proof.proved]
-            terms = [(ob, cond) for ob in candidates if (cond := ob.at(enc, path.states, k)) is not None]
+            terms = [(ob, cond) for ob in candidates if (cond := ob.kept_at(enc, path.states, k)) is not None]
             result, model = step.query(z3.Or([z3.Not(c) for _, c in terms]), *proved_lits, *(use[ob.name] for ob in candidates))
             if result == z3.unknown:
                 proof.unknown = f"{step.reason_unknown} in the induction step at k = {k}"
@@ -194,10 +195,14 @@ def cti_trace(spec: Spec, ob: Obligation, raw: RawPath, k: int, lemmas: Sequence
         if not ok:
             raise ReplayMismatch(f"the counterexample to induction of {ob.name} takes {binding.label}, which is not a transition there")
     states = [state for _, state in raw]
-    if ob.is_step:
-        good = [obligation_holds(ob, spec, a, b) for a, b in zip(states, states[1:])]
-    else:
-        good = [obligation_holds(ob, spec, s) for s in states]
+
+    def kept(before: State, after: State | None = None) -> bool:
+        try:
+            return obligation_holds(ob, spec, before, after)
+        except CheckFailed:  # a failed run-time check of the property breaks it as much as a false condition
+            return False
+
+    good = [kept(a, b) for a, b in zip(states, states[1:])] if ob.is_step else [kept(s) for s in states]
     if not all(good[:-1]) or good[-1]:
         raise ReplayMismatch(f"the counterexample to induction of {ob.name} does not show a step from states satisfying it to a violation")
     steps = [Step(None, (), spec.decode(states[0]))]
@@ -211,10 +216,10 @@ def cti_trace(spec: Spec, ob: Obligation, raw: RawPath, k: int, lemmas: Sequence
     elif ob.is_step:
         what = f"{ob.name} holds on each of the first {k - 1} steps" if k > 1 else "the first state is any state"
     else:
-        what = f"{ob.name} holds in the first {k} state{'s' if k > 1 else ''}"
+        what = f"{ob.name} holds in the first {k} states" if k > 1 else f"{ob.name} holds in the first state"
     message = (f"Counterexample to {k}-induction (the states need not be reachable): {what}{with_lemmas}, "
                f"and the last step breaks it. A lemma that rules out the first state would make the proof go through.")
-    return Trace(spec.name, ob.name if ob.prop is not None else None, "induction", tuple(steps), message, dict(spec.constants))
+    return Trace(spec.name, ob.name, "induction", tuple(steps), message, dict(spec.constants))
 
 
 def induction(model: Model | Spec, *, max_k: int = 10, properties: list[str] | None = None, lemmas: Sequence[str | Property] | None = None,
@@ -233,11 +238,13 @@ def induction(model: Model | Spec, *, max_k: int = 10, properties: list[str] | N
     lemmas : list of str or Property, optional
         Strengthening invariants: names of invariants (or step invariants) of the model, or
         :class:`~ordercheck.lang.spec.Property` objects.  They are assumed in every state of the
-        induction step and proved with the properties; their own verdicts are in ``extra["lemmas"]``.
+        induction step and proved with the properties; their own verdicts are in ``extra["lemmas"]``
+        (name to verdict) and ``extra["lemma_results"]`` (name to ``PropertyResult``, with the trace
+        that refutes a false lemma).
     deadlock : bool
         Also prove that no reachable state is a deadlock (a result named ``deadlock``).
     timeout_s : float, optional
-        Wall-clock budget for each of the two solvers (base case and step).
+        Wall-clock budget for the whole proof (base case and step together).
     progress : callable, optional
         Called after each ``k`` with a :class:`~ordercheck.symbolic.bmc.DepthStats`.
 
@@ -298,11 +305,12 @@ def induction(model: Model | Spec, *, max_k: int = 10, properties: list[str] | N
     results = [result_for(ob) for ob in targets + goals]
     order = {p.name: i for i, p in enumerate(spec.properties)}
     results.sort(key=lambda r: order.get(r.name, len(order)))
-    lemma_results = {ob.name: result_for(ob).verdict for ob in lemma_obs}
-    lemma_results.update({n: result_for(by_name[n]).verdict for n in lemma_names if n in names})
+    lemma_details = {ob.name: result_for(ob) for ob in lemma_obs}
+    lemma_details.update({n: result_for(by_name[n]) for n in lemma_names if n in names})
+    lemma_results = {name: r.verdict for name, r in lemma_details.items()}
     stats = Stats(0, 0, proof.k, time.monotonic() - start)
     reason = proof.unknown
-    extra = {"derived_constants": spec.derived, "k": proof.k, "lemmas": lemma_results, "base_seconds": base.timed.seconds,
+    extra = {"derived_constants": spec.derived, "k": proof.k, "lemmas": lemma_results, "lemma_results": lemma_details, "base_seconds": base.timed.seconds,
              "step_seconds": proof.step_seconds, "model_errors_proved_impossible": not errors_open}
     return Result(spec.name, dict(spec.constants), "induction", results, stats, reason, extra)
 

@@ -79,6 +79,12 @@ class Obligation:
             return enc.at(self.cond, states[i - 1], states[i]) if i >= 1 else None
         return enc.at(self.cond, states[i])  # type: ignore[no-any-return]
 
+    def kept_at(self, enc: Encoding, states: list[StateVars], i: int) -> z3.BoolRef | None:
+        """The condition *and* the property's run-time checks at ``i``: what an induction proves."""
+        cond = self.at(enc, states, i)
+        ok = self.ok_at(enc, states, i)
+        return cond if ok is None or cond is None else z3.And(ok, cond)
+
     def ok_at(self, enc: Encoding, states: list[StateVars], i: int) -> z3.BoolRef | None:
         """Whether the property's run-time checks pass at ``i`` (``None`` when it has none)."""
         if self.ok is None:

@@ -42,24 +42,23 @@ __all__ = ["implication_premises", "vacuity"]
 
 
 def implication_premises(expr: ir.Expr) -> list[ir.Expr]:
-    """The premises of the implications at the top of a condition (``implies(p, q)`` is ``~p | q``).
+    """The premises of the implications at the top of a condition.
+
+    ``implies(p, q)`` is traced as ``or(not(p), q)``, with nested disjunctions flattened into
+    it, so only the first disjunct is taken for the premise (``implies(a, b | ~c)`` has the
+    premise ``a``, not ``a & c``): a finding is then never about a stronger condition than the
+    one the user wrote.
 
     >>> from ordercheck.lang.types import BoolType
-    >>> a, b = ir.var(0, BoolType()), ir.var(1, BoolType())
-    >>> implication_premises(ir.and_(ir.implies(a, b), b))
+    >>> a, b, c = (ir.var(i, BoolType()) for i in range(3))
+    >>> implication_premises(ir.and_(ir.implies(a, ir.or_(b, ir.not_(c))), b))
     [var(0)]
     """
     conjuncts = expr.args if expr.op == "and" else (expr,)
     out: list[ir.Expr] = []
     for c in conjuncts:
-        if c.op != "or":
-            continue
-        negated = [a.args[0] for a in c.args if a.op == "not"]
-        rest = [a for a in c.args if a.op != "not"]
-        if negated and rest:
-            premise = ir.and_(*negated)
-            if premise not in out:
-                out.append(premise)
+        if c.op == "or" and c.args[0].op == "not" and c.args[0].args[0] not in out:
+            out.append(c.args[0].args[0])
     return out
 
 
@@ -73,7 +72,7 @@ def vacuity(model: Model | Spec, *, depth: int = 10, timeout_s: float | None = N
     depth : int
         The bound for the search (executions of up to ``depth`` states) and the largest ``k`` of the proofs.
     timeout_s : float, optional
-        Wall-clock budget for each solver.
+        Wall-clock budget for the whole search.
 
     Returns
     -------
