@@ -86,8 +86,10 @@ E_VALUES = ("x", "y", "z")
 LABELS = ("e0", "e1", "e2")
 K_CHOICES = ((0, 1, 2), (-1, 0, 2), (0, 3), (-2, 1))
 
-# Expression types: "bool", "int", "enum", ("elem", X), ("set", X) for X in "D", "E".
-# Declared variable types: ("bool",), ("int", lo, hi, bound_const_or_None), ("enum",),
+# Expression types: "bool", "int", "enum", "enum2", ("elem", X) for X in "D", "E", "K", ("set", X) for X in "D", "E".
+# "enum2" is an Enum of the first two labels: it widens to "enum" and (checked) narrows back.  Elements
+# of K are integers: `s.k + 0` is an integer.
+# Declared variable types: ("bool",), ("int", lo, hi, bound_const_or_None), ("enum",), ("enum2",),
 # ("elem", X), ("set", X), ("map", inner) where inner is one of those scalar types or
 # ("map", ("enum",)) for MapOf(D, MapOf(E, Enum)).  Every map is keyed by D; the inner map of
 # a nested map is keyed by E.
@@ -150,7 +152,7 @@ class GenModel:
 
 def _exptype(t: tuple[Any, ...]) -> Any:
     kind = t[0]
-    if kind in ("bool", "enum"):
+    if kind in ("bool", "enum", "enum2"):
         return kind
     if kind == "int":
         return "int"
@@ -167,6 +169,8 @@ def _card(t: tuple[Any, ...], sz: Sizes) -> int:
         return t[2] - t[1] + 1
     if kind == "enum":
         return len(sz.labels)
+    if kind == "enum2":
+        return 2
     if kind == "elem":
         return len(sz.domain(t[1]))
     if kind == "set":
@@ -187,6 +191,8 @@ def _declared(t: tuple[Any, ...], ns: dict[str, Any]) -> Any:
         return Int(t[1], ns[t[3]] if t[3] else t[2])
     if kind == "enum":
         return Enum(*ns["_labels"])
+    if kind == "enum2":
+        return Enum(*ns["_labels"][:2])
     if kind == "elem":
         return Elem(ns[t[1]])
     if kind == "set":
@@ -203,8 +209,8 @@ def _show_type(t: tuple[Any, ...], labels: tuple[str, ...]) -> str:
         return "Bool"
     if kind == "int":
         return f"Int({t[1]}, {t[3] or t[2]})"
-    if kind == "enum":
-        return "Enum(" + ", ".join(repr(x) for x in labels) + ")"
+    if kind in ("enum", "enum2"):
+        return "Enum(" + ", ".join(repr(x) for x in (labels if kind == "enum" else labels[:2])) + ")"
     if kind in ("elem", "set"):
         return f"{'Elem' if kind == 'elem' else 'SetOf'}({t[1]})"
     inner = t[1]
@@ -476,6 +482,8 @@ class _Drawer:
             v = self.draw(_uniform(-2, 3))
         elif t == "enum":
             v = self.pick(list(sz.labels))
+        elif t == "enum2":
+            v = self.pick(list(sz.labels[:2]))
         elif t[0] == "elem":
             v = self.pick(list(sz.domain(t[1])))
         else:
@@ -496,6 +504,8 @@ class _Drawer:
             if vt[0] != "map":
                 if _exptype(vt) == t:
                     out.append(lambda v=v: ("var", v.name))
+                if t == "int" and vt == ("elem", "K"):
+                    out.append(lambda v=v: ("bin", "+", ("var", v.name), ("lit", "int", 0)))  # an element of K as an integer
                 continue
             inner = vt[1]
             if inner[0] == "map":
@@ -503,6 +513,8 @@ class _Drawer:
                     out.append(lambda v=v: ("get2", v.name, self.key("D", depth), self.key("E", depth)))
             elif _exptype(inner) == t:
                 out.append(lambda v=v: ("get", v.name, self.key("D", depth)))
+            if inner == ("elem", "K") and t == "int":
+                out.append(lambda v=v: ("bin", "+", ("get", v.name, self.key("D", depth)), ("lit", "int", 0)))
             if inner[0] == "set" and t == ("set", "D"):
                 out.append(lambda v=v: ("holders", v.name, self.expr(("elem", "E"), depth - 1)))
         return out
@@ -516,7 +528,7 @@ class _Drawer:
             # a tuple literal holding state elements: (s.e, "a")
             out.append(lambda: ("setlit", t[1], tuple(self.expr(("elem", t[1]), 0) for _ in range(self.draw(_uniform(1, 2))))))
         for name, pt in self.params.items():
-            if pt == t:
+            if pt == t or (pt == "int" and t == ("elem", "K")):  # a parameter over K is an int and an element of K
                 out.append(lambda name=name: ("param", name))
         for name, bt in self.bound:
             if bt == t:
@@ -530,8 +542,15 @@ class _Drawer:
         return bool(self.reads(t, 0)) or bool(self.saved_reads(t, True))
 
     def val_types(self) -> list[Any]:
-        types: list[Any] = ["bool", "int", "enum", ("elem", "D"), ("elem", "E"), ("set", "D"), ("set", "E")]
+        types: list[Any] = ["bool", "int", "enum", "enum2", ("elem", "D"), ("elem", "E"), ("elem", "K"), ("set", "D"), ("set", "E")]
         return [t for t in types if self.has_val_leaf(t)]
+
+    def sub(self, t: Any, depth: int, need_val: bool = False) -> Node:
+        """An operand of a compound at ``depth``."""
+        return self.expr(t, depth - 1, need_val=need_val)
+
+    def shuffled(self, a: Node, b: Node) -> tuple[Node, Node]:
+        return (b, a) if self.draw(st.booleans()) else (a, b)
 
     def val_or_any(self, t: Any, depth: int) -> tuple[Node, Node]:
         """Two operands of type t, at least one a traced value, in random order."""
@@ -550,10 +569,18 @@ class _Drawer:
                 out.append(lambda ct=ct: ("bin", self.pick(["==", "!="]), *self.val_or_any(ct, depth)))
             if "int" in vts:
                 out.append(lambda: ("bin", self.pick(["<", "<=", ">", ">="]), *self.val_or_any("int", depth)))
+            if ("elem", "K") in vts:
+                # an element of an integer domain compared with an integer
+                out.append(lambda: ("bin", self.pick(["==", "!=", "<", ">="]),
+                                    *self.shuffled(self.sub(("elem", "K"), depth, True), self.sub("int", depth))))
+            if "enum" in vts and "enum2" in vts:
+                # values of two enums that share labels
+                out.append(lambda: ("bin", self.pick(["==", "!="]),
+                                    *self.shuffled(self.sub("enum", depth, True), self.sub("enum2", depth, True))))
             for x in ("D", "E"):
                 if ("set", x) in vts:
                     out.append(lambda x=x: ("bin", self.pick(["<=", "<", ">=", ">"]), *self.val_or_any(("set", x), depth)))
-                    out.append(lambda x=x: ("method", "has", self.expr(("set", x), depth - 1, need_val=True), self.expr(("elem", x), depth - 1)))
+                    out.append(lambda x=x: ("method", "has", self.sub(("set", x), depth, True), self.sub(("elem", x), depth)))
                     out.append(lambda x=x: ("method", "is_empty", self.expr(("set", x), depth - 1, need_val=True)))
             for x in ("D", "E"):
                 out.append(lambda x=x: self.quantifier(x, depth))
@@ -566,12 +593,14 @@ class _Drawer:
             if "int" in vts:
                 out.append(lambda: ("bin", self.pick(["+", "-", "*", "//", "%"]), *self.val_or_any("int", depth)))
                 out.append(lambda: ("neg", self.expr("int", depth - 1, need_val=True)))
+                # a state divisor (zero and negative values included): flooring in every backend
+                out.append(lambda: ("bin", self.pick(["//", "%"]), self.sub("int", depth, True), self.sub("int", depth, True)))
             for x in ("D", "E"):
                 if ("set", x) in vts:
                     out.append(lambda x=x: ("method", "count", self.expr(("set", x), depth - 1, need_val=True)))
         elif t[0] == "set" and t in vts:
             x = t[1]
-            out.append(lambda: ("method", self.pick(["add", "remove"]), self.expr(t, depth - 1, need_val=True), self.expr(("elem", x), depth - 1)))
+            out.append(lambda: ("method", self.pick(["add", "remove"]), self.sub(t, depth, True), self.sub(("elem", x), depth)))
             out.append(lambda: ("bin", self.pick(["|", "&", "-"]), *self.val_or_any(t, depth)))
         if t in vts or (not need_val and t == "bool"):
             out.append(lambda: self.ite(t, depth, need_val))
@@ -670,7 +699,7 @@ class _Drawer:
 
     def guarded(self, e: Node, rng: tuple[int, int], current: Node | None) -> Node:
         lo, hi = rng
-        if self.may_error and self.chance(0.4):
+        if self.may_error and self.chance(0.7):
             return e
         style = self.draw(_uniform(0 if current is not None else 1, 2))
         if style == 0:
@@ -686,6 +715,10 @@ class _Drawer:
         target, t, rng, kind = self.pick(self.targets())
         place = self.place(target, 1)
         value = self.expr(t, depth)
+        if t == "enum" and "enum2" in self.val_types() and self.chance(0.3):
+            value = self.expr("enum2", depth, need_val=True)  # widening: every label of enum2 is one of enum
+        if t == "enum2" and self.may_error and "enum" in self.val_types() and self.chance(0.5):
+            value = self.expr("enum", depth, need_val=True)  # narrowing: checked when assigned, an error for 'e2'
         if rng is not None:
             value = self.guarded(value, rng, place if kind != "fill" and self.draw(st.booleans()) else None)
         return place, value
@@ -700,7 +733,9 @@ class _Drawer:
         elif t == "int":
             step = self.pick([("lit", "int", 1), ("lit", "int", 2), ("lit", "int", -1), other])
             value = self.pick([("bin", "+", place, step), ("bin", "-", place, step), ("bin", "*", place, step),
-                               ("bin", "//", place, step), ("bin", "%", other, place), ("bin", "+", step, place)])
+                               ("bin", "//", place, step), ("bin", "%", other, place), ("bin", "+", step, place),
+                               # divisors that are state values (possibly zero or negative): the flooring helpers
+                               ("bin", "//", other, place), ("bin", "%", place, other), ("bin", "//", place, other)])
             assert rng is not None
             value = self.guarded(value, rng, place)
         elif t[0] == "set":
@@ -732,8 +767,8 @@ class _Drawer:
                 options.append(("bin", "==", place, ("lit", "int", self.pick(others))))
                 if init < vt[2]:
                     options.append(("bin", ">", place, ("lit", "int", init)))
-            elif kind in ("enum", "elem"):
-                values = sz.labels if kind == "enum" else sz.domain(vt[1])
+            elif kind in ("enum", "enum2", "elem"):
+                values = sz.labels if kind == "enum" else sz.labels[:2] if kind == "enum2" else sz.domain(vt[1])
                 options.append(("bin", "==", place, ("lit", _exptype(vt), self.pick([w for w in values if w != init]))))
             elif kind == "set":
                 missing = [w for w in sz.domain(vt[1]) if w not in init]
@@ -755,8 +790,20 @@ class _Drawer:
         p = ("lit", "bool", False) if self.chance(0.4) else self.expr("bool", 2)
         return ("implies", g, p) if p[0] != "lit" else ("not", g)
 
+    def step_invariant(self) -> Node:
+        """A relation between the pre-state ``s`` and the post-state ``t`` (``t.x >= s.x``), sometimes under a condition."""
+        t = self.pick(self.val_types())
+        a = self.expr(t, 1, need_val=True)
+        b = ("post", a if self.chance(0.5) else self.expr(t, 1, need_val=True))
+        ops = ["<=", ">=", "==", "!="] if t == "int" or (isinstance(t, tuple) and t[0] == "set") else ["==", "!="]
+        rel: Node = ("bin", self.pick(ops), a, b) if self.chance(0.5) else ("bin", self.pick(ops), b, a)
+        if self.chance(0.4):
+            rel = ("implies", self.expr("bool", 1), rel)
+        return rel
+
     def statement(self, depth: int, allow_if: bool = True) -> list[Node]:
-        kinds = ["require", "assign", "assign", "update", "update", "update", "update", "save", "swap", "multi"]
+        # the first choice is what shrinking moves to: make it a move, not a guard
+        kinds = ["update", "assign", "require", "update", "save", "update", "swap", "assign", "multi", "update"]
         if allow_if and self.params:
             kinds.append("pyif")
         kind = self.pick(kinds)
@@ -818,7 +865,7 @@ def _init_value(d: _Drawer, t: tuple[Any, ...]) -> Any:
 
 def _draw_init(d: _Drawer, t: tuple[Any, ...]) -> tuple[Any, ...]:
     style = d.draw(_uniform(0, 5))
-    if style == 0:
+    if style == 5:
         values = list(dict.fromkeys(_init_value(d, t) for _ in range(2)))
         return ("oneof", values)
     if t[0] == "map" and style == 1:
@@ -847,7 +894,8 @@ def _show_init(init: tuple[Any, ...]) -> str:
     return repr(value)
 
 
-VAR_KINDS = ("bool", "int", "intN", "enum", "elemD", "elemE", "setD", "setE", "mapbool", "mapint", "mapenum", "mapelem", "mapset", "mapmap")
+VAR_KINDS = ("bool", "int", "intN", "enum", "enum2", "elemD", "elemE", "elemK", "setD", "setE",
+             "mapbool", "mapint", "mapenum", "mapelem", "mapK", "mapset", "mapmap")
 
 
 def _var_type(kind: str, d: _Drawer) -> tuple[Any, ...]:
@@ -858,13 +906,14 @@ def _var_type(kind: str, d: _Drawer) -> tuple[Any, ...]:
         return ("int", lo, lo + d.draw(_uniform(1, 4)), None)
     if kind == "intN":
         return ("int", 0, d.sz.n, "N")
-    if kind == "enum":
-        return ("enum",)
-    if kind in ("elemD", "elemE"):
+    if kind in ("enum", "enum2"):
+        return (kind,)
+    if kind in ("elemD", "elemE", "elemK"):
         return ("elem", kind[-1])
     if kind in ("setD", "setE"):
         return ("set", kind[-1])
-    inner = {"mapbool": ("bool",), "mapenum": ("enum",), "mapelem": ("elem", "E"), "mapset": ("set", "E"), "mapmap": ("map", ("enum",))}.get(kind)
+    inner = {"mapbool": ("bool",), "mapenum": ("enum",), "mapelem": ("elem", "E"), "mapK": ("elem", "K"),
+             "mapset": ("set", "E"), "mapmap": ("map", ("enum",))}.get(kind)
     if inner is None:
         inner = ("int", 0, d.draw(_uniform(1, 2)), None)
     return ("map", inner)
@@ -874,7 +923,7 @@ def _var_type(kind: str, d: _Drawer) -> tuple[Any, ...]:
 def random_models(draw: Callable[[Any], Any], may_error: bool | None = None) -> GenModel:
     """A small random model class, its constants and its source text (see the module docstring)."""
     if may_error is None:
-        may_error = draw(_uniform(0, 3)) == 0
+        may_error = draw(_uniform(0, 3)) == 3  # the simplest choice (what shrinking moves to) is the common one
     sz = Sizes(
         d=D_VALUES[: draw(_uniform(2, 3))],
         e=E_VALUES[: draw(_uniform(2, 3))],
@@ -888,8 +937,8 @@ def random_models(draw: Callable[[Any], Any], may_error: bool | None = None) -> 
     n_vars = draw(_uniform(2, 5))
     card = 1
     for i in range(n_vars):
-        kinds = list(VAR_KINDS)
-        kind = draw(st.sampled_from(kinds))
+        # a model that may make errors gets an integer first: raw arithmetic on it can leave its range
+        kind = "int" if may_error and i == 0 else draw(st.sampled_from(VAR_KINDS))
         t = _var_type(kind, d)
         if card * _card(t, sz) > MAX_CARDINALITY:
             continue
@@ -910,17 +959,24 @@ def random_models(draw: Callable[[Any], Any], may_error: bool | None = None) -> 
             body += d.statement(2)
         actions.append((f"act{a}", params, tuple(body)))
     d.params, d.saved = {}, {}
+    ints = [x for x in d.targets() if x[2] is not None and x[3] != "fill"]
+    if may_error and ints and draw(st.booleans()):
+        # an unguarded counter: out of range after a few steps unless something else intervenes
+        target, _, _, _ = draw(st.sampled_from(ints))
+        place = d.place(target, 1)
+        step = draw(st.sampled_from([1, -1, 2]))
+        actions.append(("bump", {}, (("assign", place, ("bin", "+", place, ("lit", "int", step))),)))
 
     # properties
-    invariants = [(f"inv{i}", d.invariant()) for i in range(draw(_uniform(0, 2)))]
+    invariants = [(f"inv{i}", d.invariant()) for i in range(draw(st.sampled_from([1, 2, 0])))]
     d.allow_post = True
-    steps = [(f"step{i}", d.expr("bool", 3)) for i in range(draw(_uniform(0, 1)))]
+    steps = [(f"step{i}", d.step_invariant()) for i in range(draw(_uniform(0, 1)))]
     d.allow_post = False
     goals = [(f"goal{i}", d.expr("bool", 2)) for i in range(draw(_uniform(0, 1)))]
 
     # an @initial function with a parameter, sometimes
     init_fn = None
-    if draw(_uniform(0, 4)) == 0:
+    if draw(_uniform(0, 4)) == 4:
         d.params = {"p": ("elem", "D")}
         place, value = d.assignment(0)
         d.params = {}

@@ -144,8 +144,8 @@ def check(
     if plan.note:
         result.extra["backend_note"] = plan.note
     if engine == "auto" and result.reason and result.verdict == "inconclusive":
-        result.reason += ("; to go further try --engine bmc --depth N (violations deeper than the explicit search got) "
-                          "or --engine induction (a proof of the invariants, with @lemma strengthening)")
+        result.extra["hint"] = ("to go further, try --engine bmc --depth N (violations deeper than the explicit search got) "
+                                "or --engine induction (a proof of the invariants, with @lemma strengthening)")
     if tolerance:
         from .tolerance import fault_tolerance  # the tolerance search calls check() itself
 

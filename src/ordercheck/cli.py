@@ -318,6 +318,8 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     out.write(f"  {sentence}\n")
         if result.verdict == INCONCLUSIVE:
             out.write("  'inconclusive' is not a pass: raise the bound, or check a smaller instance with --const.\n")
+            if result.extra.get("hint"):
+                out.write(f"  {result.extra['hint']}\n")
         if args.trace_out and result.counterexample is not None:
             target = _suffixed(args.trace_out, result.model, many)
             write_itf(result.counterexample, target)

@@ -80,6 +80,7 @@ class _Lines:
                 if match.group(1) == "[[":
                     index = counters.get(name, 0)
                     counters[name] = index + 1
+                    self.positions.setdefault(parts, number)
                     parts = parts + (index,)
                 table = parts
                 self.positions.setdefault(table, number)
@@ -162,17 +163,39 @@ class _Reader:
         return value
 
 
-def load_property_set(path: Path) -> list[PropertySpec]:
-    """The ``[[property]]`` entries of a property-set file."""
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Product settings with dots in their names (``min.insync.replicas = 2``) read back as one key each."""
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and name not in ("stores",):
+            out.update(_flatten(value, name + "."))
+        else:
+            out[name] = value
+    return out
+
+
+def _check_domain(reader: _Reader, topology: Topology | None, kind: str, at: tuple[Any, ...]) -> None:
+    """A failure-domain kind that every node has (``node`` always exists)."""
+    if topology is None or kind == "node":
+        return
+    try:
+        topology.domain_values(kind)
+    except ModelError as exc:
+        raise reader.error(at, f"{exc.message} (domains: {', '.join(('node', *topology.domain_kinds))})") from None
+
+
+def load_property_set(path: Path, topology: Topology | None = None) -> list[PropertySpec]:
+    """The ``[[property]]`` entries of a property-set file (checked against ``topology`` when given)."""
     reader = _Reader(path)
     reader.unknown_keys(reader.data, ("property", "description"), ())
     entries = reader.data.get("property")
     if not isinstance(entries, list) or not entries:
         raise reader.error(("property",), "a property set lists at least one [[property]] table")
-    return [_property(reader, entry, ("property", i)) for i, entry in enumerate(entries)]
+    return [_property(reader, entry, ("property", i), topology) for i, entry in enumerate(entries)]
 
 
-def _property(reader: _Reader, entry: Any, at: tuple[Any, ...]) -> PropertySpec:
+def _property(reader: _Reader, entry: Any, at: tuple[Any, ...], topology: Topology | None = None) -> PropertySpec:
     if not isinstance(entry, dict):
         raise reader.error(at, "each property is a table")
     reader.unknown_keys(entry, PROPERTY_KEYS, at)
@@ -190,6 +213,8 @@ def _property(reader: _Reader, entry: Any, at: tuple[Any, ...]) -> PropertySpec:
         reader.typed(domain, str, at + ("domain",), "a failure-domain name such as \"node\" or \"rack\"")
     if kind != "survives" and ("k" in entry or "domain" in entry):
         raise reader.error(at + ("k" if "k" in entry else "domain",), f"only survives takes k and domain; {kind} does not")
+    for domain_kind in (domain,) if isinstance(domain, str) else domain:
+        _check_domain(reader, topology, domain_kind, at + ("domain",))
     return PropertySpec(kind, name, k, domain)
 
 
@@ -214,7 +239,11 @@ def load_design(path: Path | str) -> Design:
     try:
         return Design(path, name, description, orders, topology, protocol, replication, faults, properties, *limits)
     except ModelError as exc:
-        raise reader.error(("protocol",), exc.message) from None
+        key = tuple(getattr(exc, "key", ("protocol",)))
+        if len(key) >= 2 and key[0] == "node" and isinstance(key[1], str):
+            # The family names nodes; the file numbers its [[node]] tables.
+            key = ("node", list(topology.nodes).index(key[1]), *key[2:])
+        raise reader.error(key, exc.message) from None
 
 
 def _topology(reader: _Reader) -> Topology:
@@ -258,7 +287,7 @@ def _protocol(reader: _Reader, data_nodes: list[str], primary: str) -> tuple[Pro
         raise reader.error(("protocol", "family"), f"unknown protocol family {family!r} (families: replicated-log)")
     preset = section.get("preset")
     knobs = {k: v for k, v in section.items() if k in PROTOCOL_KNOBS}
-    product = {k: v for k, v in section.items() if k not in PROTOCOL_KNOBS and k not in ("family", "preset")}
+    product = _flatten({k: v for k, v in section.items() if k not in PROTOCOL_KNOBS and k not in ("family", "preset")})
     replication: dict[str, str] = {}
     if preset is not None:
         if preset not in PRESETS:
@@ -266,8 +295,12 @@ def _protocol(reader: _Reader, data_nodes: list[str], primary: str) -> tuple[Pro
         try:
             protocol, replication = apply_preset(preset, product, data_nodes, primary)
         except ModelError as exc:
-            key = next((k for k in product if k in exc.message), "preset")
-            raise reader.error(("protocol", key), exc.message) from None
+            # Preset messages start with the setting they are about ("acks = ...") or name it ("no setting 'x'").
+            named = re.match(r"^([A-Za-z0-9_.]+)\b", exc.message) or re.search(r"no setting '([^']+)'", exc.message)
+            if named and named.group(1) not in product:
+                named = re.search(r"no setting '([^']+)'", exc.message)
+            key = named.group(1) if named and named.group(1) in product else "preset"
+            raise reader.error(("protocol", *key.split(".")[:1]) if key != "preset" else ("protocol", "preset"), exc.message) from None
     else:
         if product:
             key = next(iter(product))
@@ -311,35 +344,28 @@ def _check(reader: _Reader, topology: Topology) -> tuple[FaultSettings, list[Pro
     if budget < 0:
         raise reader.error(("check", "faults", "budget"), "the budget is a number of faults, 0 or more")
     domain = reader.typed(faults_table.get("domain", "node"), str, ("check", "faults", "domain"), "a failure-domain name")
-    if domain != "node" and domain not in topology.domain_kinds:
-        raise reader.error(("check", "faults", "domain"), f"no node has a {domain!r} attribute (domains: node, {', '.join(topology.domain_kinds)})")
+    _check_domain(reader, topology, domain, ("check", "faults", "domain"))
     properties: list[PropertySpec] = []
     files = section.get("properties", [])
     if not isinstance(files, list):
         raise reader.error(("check", "properties"), "properties is a list of property-set files")
-    for i, name in enumerate(files):
+    for name in files:
         if not isinstance(name, str):
             raise reader.error(("check", "properties"), f"a property-set file name is a string, got {name!r}")
         target = (reader.path.parent / name).resolve()
         if not target.exists():
             raise reader.error(("check", "properties"), f"no property-set file {name!r} (looked for {target})")
-        properties.extend(load_property_set(target))
-        del i
+        properties.extend(load_property_set(target, topology))
     inline = section.get("property", [])
     if not isinstance(inline, list):
         raise reader.error(("check", "property"), "write each property as a [[check.property]] table")
-    properties.extend(_property(reader, entry, ("check", "property", i)) for i, entry in enumerate(inline))
+    properties.extend(_property(reader, entry, ("check", "property", i), topology) for i, entry in enumerate(inline))
     if not properties:
         raise reader.error(("check",), "a design checks at least one property: list property-set files in properties = [...]")
     labels = [p.label for p in properties]
     duplicate = next((label for label in labels if labels.count(label) > 1), None)
     if duplicate:
         raise reader.error(("check",), f"two properties are both called {duplicate!r}; give one a name")
-    for p in properties:
-        if p.kind == "survives":
-            for kind in (p.domain,) if isinstance(p.domain, str) else p.domain:
-                if kind != "node" and kind not in topology.domain_kinds:
-                    raise reader.error(("check",), f"property {p.label!r} counts {kind!r} failures, but no node has a {kind!r} attribute")
     max_states = section.get("max_states")
     if max_states is not None:
         reader.typed(max_states, int, ("check", "max_states"), "a number of states")

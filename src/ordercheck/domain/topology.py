@@ -33,7 +33,7 @@ from ..lang.types import Domain
 
 __all__ = ["NodeDomain", "Topology"]
 
-RESERVED_ATTRIBUTES = ("role", "name")
+RESERVED_ATTRIBUTES = ("role", "name", "replication")
 
 
 class NodeDomain(Domain):

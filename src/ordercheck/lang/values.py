@@ -540,7 +540,7 @@ def set_expr(t: SetType, value: Any) -> ir.Expr:
             mask |= 1 << fin_literal(t.domain, element).data
         return ir.const(t, mask)
     if isinstance(value, (set, frozenset, list, tuple)):
-        return ir.bits(t, [ir.or_(*(to_bool(values_equal(e, v)) for e in value)) for v in t.domain.values])
+        return ir.bits(t, [ir.or_(*(values_equal(e, v) for e in value)) for v in t.domain.values])
     raise ModelError(f"expected a set over {t.domain} (a set state expression, a domain, {{...}} or ()), got {_describe(value)}")
 
 

@@ -47,7 +47,7 @@ __all__ = [
     "design_model",
 ]
 
-PROMOTE_RULES = ("any", "sync", "most-up-to-date", "majority", "none")
+PROMOTE_RULES = ("any", "sync", "most-up-to-date", "majority", "successor", "none")
 FSYNC_POLICIES = ("before-ack", "periodic", "never")
 REPLICATION_MODES = ("sync", "async", "quorum", "chain")
 PROPERTY_KINDS = ("survives", "never_lost", "visible_after_failover", "no_duplicates", "single_primary", "registered_or_rejected")
@@ -69,6 +69,7 @@ class Protocol:
     min_sync_replicas: int = 0
     outbox_until_delivered: bool = False
     rejoin_authoritative: bool = True
+    restarted_primary_needs_election: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,13 @@ class PropertySpec:
         return self.kind
 
 
+def _problem(key: tuple[Any, ...], message: str) -> ModelError:
+    """A mistake in the design, with the key of the design file it comes from (``("protocol", "ack")``)."""
+    error = ModelError(message)
+    error.key = key  # type: ignore[attr-defined]
+    return error
+
+
 def _level(medium: str) -> int:
     return MEDIA_ORDER.index(medium)
 
@@ -114,7 +122,8 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
     role = {n: topology.role(n) for n in nodes}
     primaries = [n for n in nodes if role[n] == "primary"]
     if len(primaries) != 1:
-        raise ModelError(f"a design has exactly one node with role = \"primary\" (found {len(primaries)})")
+        key: tuple[Any, ...] = ("node", primaries[1], "role") if primaries else ("node",)
+        raise _problem(key, f"a design has exactly one node with role = \"primary\" (found {len(primaries)})")
     primary0 = primaries[0]
     data = [n for n in nodes if role[n] in ("primary", "replica")]
     apps = [n for n in nodes if role[n] == "app"]
@@ -122,13 +131,16 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
     replication = {n: str(modes.get(n) or topology.attribute(n, "replication") or "async") for n in data if n != primary0}
     for n, mode in replication.items():
         if mode not in REPLICATION_MODES:
-            raise ModelError(f"node {n!r}: replication = {mode!r} is not one of {', '.join(REPLICATION_MODES)}")
+            raise _problem(("node", n, "replication"), f"node {n!r}: replication = {mode!r} is not one of {', '.join(REPLICATION_MODES)}")
     sync_static = tuple(n for n in data if replication.get(n) == "sync")
     chain = [primary0] + [n for n in data if n != primary0]
     stores = dict(protocol.stores)
+    known_roles = set(role.values()) | {"app", "primary", "replica", "interface"}
     for r, medium in stores.items():
         if medium not in MEDIA_ORDER:
-            raise ModelError(f"stores.{r} = {medium!r} is not one of {', '.join(MEDIA_ORDER)}")
+            raise _problem(("protocol", "stores", r), f"stores.{r} = {medium!r} is not one of {', '.join(MEDIA_ORDER)}")
+        if r not in known_roles:
+            raise _problem(("protocol", "stores", r), f"stores names the role {r!r}, which no node has (roles: {', '.join(sorted(set(role.values())))})")
 
     def store(n: str) -> str:
         return stores.get(role[n], "memory")
@@ -136,16 +148,17 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
     try:
         clauses = parse_rule(protocol.ack)
     except RuleError as exc:
-        raise ModelError(f"ack = {protocol.ack!r}: {exc}") from None
+        raise _problem(("protocol", "ack"), f"ack = {protocol.ack!r}: {exc}") from None
     _validate_rule(clauses, protocol, apps, interfaces, sync_static, replication, stores)
     kinds = set()
     for kind in faults.kinds:
         if kind not in FAULT_KIND_NAMES:
-            raise ModelError(f"fault kind {kind!r} is not one of {', '.join(FAULT_KIND_NAMES)}")
+            raise _problem(("check", "faults", "kinds"), f"fault kind {kind!r} is not one of {', '.join(FAULT_KIND_NAMES)}")
         kinds.add(FAULT_KIND_NAMES[kind])
     split_brain = protocol.old_primary_acks_during_partition
     if split_brain and "partition" not in kinds:
-        raise ModelError("old_primary_acks_during_partition = true only matters with partitions: add \"partition\" to the fault kinds")
+        raise _problem(("protocol", "old_primary_acks_during_partition"),
+                       "old_primary_acks_during_partition = true only matters with partitions: add \"partition\" to the fault kinds")
     majority = len(data) // 2 + 1
     pairs = [(a, b) for i, a in enumerate(nodes) for b in nodes[i + 1:] if a in data and b in data and topology.linked(a, b)]
     order_names = tuple(f"o{i}" for i in range(1, orders + 1))
@@ -169,21 +182,44 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
     if split_brain:
         ns["acting"] = Var(SetOf(NODE), init=(primary0,))
     after: dict[str, Any] = {}
+    if protocol.restarted_primary_needs_election:
+        # A node that went down lost its leadership (Raft: it restarts as a follower; Kafka: the
+        # controller moves leadership): it leads again only if elected again.
+        ns["deposed"] = Var(SetOf(NODE), init=())
+
+        def depose(s: Any, n: Any) -> None:
+            s.deposed = s.deposed.add(n)
+
+        for kind in ("crash", "power_loss", "disk_loss"):
+            after[kind] = depose
     if not protocol.rejoin_authoritative:
         # A node that lost its disk comes back empty and must rebuild from the primary before it serves.
         ns["rebuilding"] = Var(SetOf(NODE), init=())
 
         def lost_state(s: Any, n: Any) -> None:
             s.rebuilding = s.rebuilding.add(n)
+            if protocol.restarted_primary_needs_election:
+                s.deposed = s.deposed.add(n)
 
         after["disk_loss"] = lost_state
     ns["faults"] = Faults(crash="crash" in kinds, power_loss="power_loss" in kinds, disk_loss="disk_loss" in kinds,
                           partition="partition" in kinds, budget=faults.budget, domain=faults.domain, after=after)
 
-    def serving(s: Any, n: Any) -> Any:
+    def available(s: Any, n: Any) -> Any:
+        """Up, and not rebuilding after a disk loss: a node that can take part."""
         if protocol.rejoin_authoritative:
             return s.up[n]
         return s.up[n] & ~s.rebuilding.has(n)
+
+    def serving(s: Any, n: Any) -> Any:
+        """Available and, where leadership is lost by going down, still (or again) elected."""
+        if protocol.restarted_primary_needs_election:
+            return available(s, n) & ~s.deposed.has(n)
+        return available(s, n)
+
+    def last_up(s: Any, i: int) -> Any:
+        """Chain position ``i`` is the last live node of the chain (the current tail)."""
+        return BoolVal(ir.and_(_bool(available(s, chain[i])), *(_bool(~available(s, chain[j])) for j in range(i + 1, len(chain)))))
 
     def holds(s: Any, n: Any, o: Any, medium: str) -> Any:
         level = _level(medium)
@@ -234,7 +270,8 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
         if clause.group == "primary":
             return holds(s, acker, o, clause.medium)
         if clause.group == "tail":
-            return holds(s, chain[-1], o, clause.medium)
+            # When the tail fails its predecessor becomes the tail (van Renesse and Schneider).
+            return BoolVal(ir.or_(*(_bool(last_up(s, i) & holds(s, chain[i], o, clause.medium)) for i in range(len(chain)))))
         members = group_members(s, clause.group, acker)
         having = [cond & holds(s, n, o, clause.medium) for n, cond in members]
         count = _count(having)
@@ -255,7 +292,7 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
         result = BoolVal(ir.TRUE)
         if protocol.min_sync_replicas:
             # Kafka's min.insync.replicas: refuse to acknowledge while the in-sync set is too small.
-            result = result & (_count([c for _, c in sync_members(s)]) >= protocol.min_sync_replicas)
+            result = result & (_count([c for _, c in group_members(s, "sync", acker)]) >= protocol.min_sync_replicas)
         for clause in clauses:
             result = result & clause_holds(s, clause, o, acker)
         return result
@@ -328,8 +365,11 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
         def replicate(s: Any, o: Any, src: Any, dst: Any) -> None:
             require(src != dst)
             if replication.get(dst) == "chain":
-                index = chain.index(dst)
-                require(src == chain[index - 1])
+                # Writes pass down the chain; a failed server is skipped (its predecessor feeds its successor).
+                index, at = chain.index(dst), chain.index(src)
+                require(at < index)
+                require(BoolVal(ir.and_(*(_bool(~available(s, chain[j])) for j in range(at + 1, index)))))
+                require(available(s, src))
             else:
                 require(s.primary == src)
             require(s.primary != dst)
@@ -382,20 +422,39 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
         ns["dispatch"], ns["deliver"] = dispatch, deliver
 
     if protocol.promote != "none" and replicas:
+        def most_up_to_date(s: Any, n: Any, among: list[tuple[str, Any]]) -> Any:
+            return BoolVal(ir.and_(*(_bool(~(available(s, m) & c) | (durable_log(s, m).count() <= durable_log(s, n).count()))
+                                     for m, c in among if m != n)))
+
         def eligible(s: Any, n: Any) -> Any:
             if protocol.promote == "sync":
+                # A synchronous replica, and the most up to date of the live ones: with "ANY 1 (a, b)" only
+                # one of them confirmed a commit, and a careful failover picks the one that has it.
                 members = dict(sync_members(s))
-                return members[n] if n in members else BoolVal(ir.FALSE)
+                if n not in members:
+                    return BoolVal(ir.FALSE)
+                return members[n] & most_up_to_date(s, n, sync_members(s))
             if protocol.promote == "most-up-to-date":
-                return BoolVal(ir.and_(*(_bool(~s.up[m] | (durable_log(s, m).count() <= durable_log(s, n).count())) for m in data)))
+                return most_up_to_date(s, n, [(m, BoolVal(ir.TRUE)) for m in data])
             if protocol.promote == "majority":
-                votes = [s.up[m] & (durable_log(s, m) <= durable_log(s, n)) for m in data]
+                # Raft's vote: a majority of live nodes whose logs on stable storage are no more up to date.
+                votes = [available(s, m) & (s.disk[m] <= s.disk[n]) for m in data]
                 return _count(votes) >= majority
+            if protocol.promote == "successor":
+                # The head's successor in the chain (skipping failed servers) takes over.
+                at = chain.index(n)
+                return BoolVal(ir.or_(*(_bool((s.primary == chain[p]) & BoolVal(ir.and_(*(_bool(~available(s, chain[j])) for j in range(p + 1, at)))))
+                                        for p in range(at))))
             return BoolVal(ir.TRUE)
 
         @action(n=tuple(data), on="n")
         def promote(s: Any, n: Any) -> None:
-            require((s.primary != n) & serving(s, n))
+            if protocol.restarted_primary_needs_election:
+                # A deposed leader that is back may be elected again, like any other node.
+                require(((s.primary != n) | s.deposed.has(n)) & available(s, n))
+                s.deposed = s.deposed.remove(n)
+            else:
+                require((s.primary != n) & serving(s, n))
             gone = ~serving(s, s.primary)
             if split_brain:
                 gone = gone | _cut_off(s, n, pairs)
@@ -552,23 +611,24 @@ def _validate_rule(clauses: tuple[Clause, ...], protocol: Protocol, apps: list[s
     for clause in clauses:
         text = f"{clause.group}.{clause.medium}"
         if clause.group == "app" and not apps:
-            raise ModelError(f"ack rule names {text} but the topology has no node with role \"app\"")
+            raise _problem(("protocol", "ack"), f"ack rule names {text} but the topology has no node with role \"app\"")
         if clause.group == "interface" and not interfaces:
-            raise ModelError(f"ack rule names {text} but the topology has no node with role \"interface\"")
+            raise _problem(("protocol", "ack"), f"ack rule names {text} but the topology has no node with role \"interface\"")
         if clause.group == "sync" and not sync_static:
-            raise ModelError(f"ack rule names {text} but no replica has replication = \"sync\"")
+            raise _problem(("protocol", "ack"), f"ack rule names {text} but no replica has replication = \"sync\"")
         if clause.group in ("async", "quorum", "chain") and clause.group not in replication.values():
-            raise ModelError(f"ack rule names {text} but no replica has replication = {clause.group!r}")
+            raise _problem(("protocol", "ack"), f"ack rule names {text} but no replica has replication = {clause.group!r}")
         if clause.group not in ("primary", "app", "replica", "sync", "async", "quorum", "chain", "isr", "data", "tail", "interface"):
-            raise ModelError(f"ack rule names the unknown group {clause.group!r}")
+            raise _problem(("protocol", "ack"), f"ack rule names the unknown group {clause.group!r}")
         if clause.quantifier == "at-least" and clause.group in ("sync",) and clause.count > len(sync_static):
-            raise ModelError(f"ack rule asks for {clause.count} of sync but only {len(sync_static)} replica(s) are synchronous: it can never hold")
+            raise _problem(("protocol", "ack"),
+                           f"ack rule asks for {clause.count} of sync but only {len(sync_static)} replica(s) are synchronous: it can never hold")
         if clause.group == "primary" and clause.quantifier != "one":
-            raise ModelError(f"{text}: primary is one node; write primary.{clause.medium}")
+            raise _problem(("protocol", "ack"), f"{text}: primary is one node; write primary.{clause.medium}")
     if protocol.promote not in PROMOTE_RULES:
-        raise ModelError(f"promote = {protocol.promote!r} is not one of {', '.join(PROMOTE_RULES)}")
+        raise _problem(("protocol", "promote"), f"promote = {protocol.promote!r} is not one of {', '.join(PROMOTE_RULES)}")
     if protocol.fsync not in FSYNC_POLICIES:
-        raise ModelError(f"fsync = {protocol.fsync!r} is not one of {', '.join(FSYNC_POLICIES)}")
+        raise _problem(("protocol", "fsync"), f"fsync = {protocol.fsync!r} is not one of {', '.join(FSYNC_POLICIES)}")
     if protocol.promote == "sync" and not sync_static:
-        raise ModelError("promote = \"sync\" needs a replica with replication = \"sync\"")
+        raise _problem(("protocol", "promote"), "promote = \"sync\" needs a replica with replication = \"sync\"")
     del stores

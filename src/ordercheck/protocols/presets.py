@@ -82,7 +82,8 @@ def postgresql(settings: dict[str, Any], data: list[str], primary: str) -> tuple
     else:
         ack = f"{local} and {count} of sync.disk"
     promote = "sync" if failover == "confirmed-standby" and listed else "any"
-    return Protocol(stores=dict(STORES), fsync="periodic", ack=ack, promote=promote), replication
+    # A server that lost its data directory is re-created from a base backup as a standby.
+    return Protocol(stores=dict(STORES), fsync="periodic", ack=ack, promote=promote, rejoin_authoritative=False), replication
 
 
 def kafka(settings: dict[str, Any], data: list[str], primary: str) -> tuple[Protocol, dict[str, str]]:
@@ -122,9 +123,12 @@ def kafka(settings: dict[str, Any], data: list[str], primary: str) -> tuple[Prot
         ack = f"primary.{medium}"
     else:
         ack = f"primary.{medium} and all of isr.{medium}"
+    # The controller moves leadership away from a broker that dies; a broker back from a disk loss
+    # rejoins as an empty follower.
     protocol = Protocol(stores=dict(STORES), fsync="before-ack" if flush else "never", ack=ack,
                         promote="any" if unclean else "sync", degrade_sync_after_timeout=True,
-                        min_sync_replicas=(min_isr - 1) if acks == "all" else 0)
+                        min_sync_replicas=(min_isr - 1) if acks == "all" else 0,
+                        rejoin_authoritative=False, restarted_primary_needs_election=True)
     return protocol, replication
 
 
@@ -133,7 +137,10 @@ def raft(settings: dict[str, Any], data: list[str], primary: str) -> tuple[Proto
     replying); a candidate wins with votes from a majority whose logs are no more up to date than its own."""
     _check_keys(settings, (), "raft")
     replication = {n: "quorum" for n in data if n != primary}
-    return Protocol(stores=dict(STORES), fsync="periodic", ack="majority.disk", promote="majority"), replication
+    # The leader commits entries of its own log once a majority holds them; a restarted leader is a
+    # follower until elected again; a member whose data directory is lost is removed and re-added.
+    return Protocol(stores=dict(STORES), fsync="periodic", ack="primary.disk and majority.disk", promote="majority",
+                    rejoin_authoritative=False, restarted_primary_needs_election=True), replication
 
 
 def chain(settings: dict[str, Any], data: list[str], primary: str) -> tuple[Protocol, dict[str, str]]:
@@ -141,7 +148,7 @@ def chain(settings: dict[str, Any], data: list[str], primary: str) -> tuple[Prot
     server in order, and the tail acknowledges once it has the write on disk."""
     _check_keys(settings, (), "chain")
     replication = {n: "chain" for n in data if n != primary}
-    return Protocol(stores=dict(STORES), fsync="periodic", ack="tail.disk", promote="most-up-to-date"), replication
+    return Protocol(stores=dict(STORES), fsync="periodic", ack="tail.disk", promote="successor", rejoin_authoritative=False), replication
 
 
 PRESETS = {"postgresql": postgresql, "kafka": kafka, "raft": raft, "chain": chain}

@@ -1,0 +1,525 @@
+"""Counterexample inspection and CI reports: explain, Mermaid, HTML, SVG, JUnit, SARIF, Markdown, and their CLI flags.
+
+The browser test of the HTML viewer is ``tests/test_browser.py``; the pytest plugin's tests are
+``tests/test_pytest_plugin.py``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from conftest import load_model_module
+
+from ordercheck import Const, Elem, MapOf, Model, SetOf, Var, action, check, invariant, require
+from ordercheck.cli import main
+from ordercheck.domain import Faults, Topology, never_lost, survives
+from ordercheck.lang.model import spec_of
+from ordercheck.report.ci import Checked, junit_xml, markdown_summary, property_locations, sarif_log
+from ordercheck.report.explain import breaking_failures, explain_trace, node_status, read_events, read_scene
+from ordercheck.report.html import render_html, trace_data
+from ordercheck.report.itf import read_itf, write_itf
+from ordercheck.report.mermaid import mermaid_text, render_mermaid
+from ordercheck.report.svg import render_result_svg, render_svg, scene_of_spec
+from ordercheck.report.trace import Step, Trace
+from ordercheck.sources import sources_in
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "model"
+HOSTILE = "<script>alert(1)</script>"
+
+RACKS = Topology.from_nodes({
+    "db1": {"role": "primary", "rack": "r1"},
+    "db2": {"role": "replica", "rack": "r1"},
+    "db3": {"role": "replica", "rack": "r2"},
+})
+
+
+class SameRack(Model):
+    """Acknowledges once two nodes hold the order in memory: one rack's power loss can take both."""
+
+    NODE = Const(RACKS)
+    ORDER = Const(("o1",))
+    mem = Var(MapOf(NODE, SetOf(ORDER)), init=(), medium="memory")
+    disk = Var(MapOf(NODE, SetOf(ORDER)), init=(), medium="disk")
+    primary = Var(Elem(NODE), init="db1")
+    acked = Var(SetOf(ORDER), init=())
+    faults = Faults(crash=False, power_loss=True, disk_loss=False, budget=1, domain="rack")
+
+    @action(o=ORDER, on=lambda s, o: s.primary)
+    def accept(s, o):
+        require(~s.mem[s.primary].has(o) & ~s.acked.has(o))
+        s.mem[s.primary] = s.mem[s.primary].add(o)
+
+    @action(o=ORDER, src=NODE, dst=NODE, on="dst", via=("src", "dst"))
+    def replicate(s, o, src, dst):
+        require((s.primary == src) & (src != dst) & s.mem[src].has(o) & ~s.mem[dst].has(o))
+        s.mem[dst] = s.mem[dst].add(o)
+
+    @action(o=ORDER, on=lambda s, o: s.primary)
+    def ack(s, o):
+        require(~s.acked.has(o) & (s.mem.holders(o).count() >= 2))
+        s.acked = s.acked.add(o)
+
+    @invariant
+    def kept(s):
+        return never_lost(s.acked, copies=(s.mem, s.disk))
+
+
+def hostile_topology() -> Topology:
+    return Topology.from_nodes({
+        HOSTILE: {"role": "primary<b>", "rack": "r&1"},
+        "a;b %% c": {"role": "replica", "rack": "r\"2"},
+        "end": {"role": "replica", "rack": "r\"2"},
+    })
+
+
+class Hostile(Model):
+    """Node names, roles and racks full of markup and Mermaid syntax; loses an order on one disk loss."""
+
+    NODE = Const(hostile_topology())
+    ORDER = Const(("o<1>",))
+    disk = Var(MapOf(NODE, SetOf(ORDER)), init=(), medium="disk")
+    primary = Var(Elem(NODE), init=HOSTILE)
+    acked = Var(SetOf(ORDER), init=())
+    faults = Faults(crash=False, power_loss=False, disk_loss=True, budget=1)
+
+    @action(o=ORDER, on=lambda s, o: s.primary)
+    def store(s, o):
+        require(~s.disk[s.primary].has(o))
+        s.disk[s.primary] = s.disk[s.primary].add(o)
+
+    @action(o=ORDER, src=NODE, dst=NODE, on="dst", via=("src", "dst"))
+    def replicate(s, o, src, dst):
+        require((s.primary == src) & (src != dst) & s.disk[src].has(o) & ~s.disk[dst].has(o))
+        s.disk[dst] = s.disk[dst].add(o)
+
+    @action(o=ORDER)
+    def ack(s, o):
+        require(s.disk[s.primary].has(o) & ~s.acked.has(o))
+        s.acked = s.acked.add(o)
+
+    @invariant
+    def kept(s):
+        return never_lost(s.acked, copies=s.disk)
+
+    @invariant
+    def two_copies(s):
+        return survives(s.acked, copies=s.disk, k=1, domain="rack")
+
+
+def violation(model: Model, name: str) -> Trace:
+    result = check(model, keep_going=True)
+    trace = result.property(name).counterexample
+    assert trace is not None, f"{name} is not violated"
+    return trace
+
+
+def racks(name: str) -> Model:
+    return getattr(load_model_module("racks"), name)()
+
+
+# ----------------------------------------------------------------------------- explain
+
+
+def test_explain_names_the_acknowledgement_the_rack_failure_and_the_lost_order() -> None:
+    model = SameRack()
+    trace = violation(model, "kept")
+    sentences = explain_trace(trace, spec_of(model))
+    assert sentences == [
+        "Invariant kept is violated in model SameRack after 4 steps.",
+        "o1 was acknowledged at step 4 while no node had it on disk (db1 and db2 had it in memory).",
+        "At step 5 rack r1 lost power, taking db1 and db2, losing o1 from the memory of db1 and db2.",
+        "No surviving node holds o1.",
+    ]
+
+
+def test_explain_a_failover_and_a_survives_property() -> None:
+    model = racks("AckOnPrimaryDisk")
+    failover = explain_trace(violation(model, "primary_has_acked"), spec_of(model))
+    assert "o1 was acknowledged at step 5 while only db1 had it on disk." in failover
+    assert "At step 6 db1 crashed, losing o1 from db1's memory." in failover
+    assert "At step 7 db2 became primary in place of db1 (which was down)." in failover
+    assert "The primary db2 is up and does not hold o1." in failover
+    rack = explain_trace(violation(model, "survive_one_rack_loss"), spec_of(model))
+    assert rack[-1] == ("o1 is on disk only at db1: losing rack r1 (db1 and db2; 1 failure) would remove every copy, "
+                        "and the property asks it to survive 1.")
+
+
+def test_explain_a_model_without_nodes_says_what_each_step_changed() -> None:
+    trace = Trace("Counter", "small", "invariant", (
+        Step(None, (), {"x": 0, "m": {"a": 1}}),
+        Step("inc", (("by", 2),), {"x": 2, "m": {"a": 3}}),
+    ))
+    assert explain_trace(trace) == ["Invariant small is violated in model Counter after 1 step.",
+                                    "At step 2 inc(by=2): x became 2; m[a] became 3."]
+
+
+def test_scene_events_status_and_failure_set_read_off_the_states() -> None:
+    model = racks("AckOnBothReplicasDisk")
+    trace = violation(model, "primary_has_acked")
+    scene = read_scene(trace, spec_of(model))
+    assert scene.nodes == ("db1", "db2", "db3")
+    assert scene.copies == (("received", "memory"), ("written", "os-cache"), ("synced", "disk"))
+    assert (scene.up, scene.acked, scene.pointers) == ("up", "acked", ("primary",))
+    kinds = [e.kind for e in read_events(trace, scene)]
+    assert kinds[0] == "initial" and "fault" in kinds and "restart" in kinds
+    statuses = [s["db1"] for s in node_status(trace, scene)]
+    assert "lost" in statuses and statuses[-1] == "up"
+    failure = breaking_failures(trace, scene)
+    assert failure.units == (("node", "db1"),) and not failure.hypothetical
+    survives_trace = violation(racks("AckOnSameRackReplicaDisk"), "survive_one_rack_loss")
+    hypothetical = breaking_failures(survives_trace, read_scene(survives_trace, spec_of(racks("AckOnSameRackReplicaDisk"))))
+    assert hypothetical.units == (("rack", "r1"),) and hypothetical.nodes == ("db1", "db2") and hypothetical.hypothetical
+
+
+def test_a_model_without_a_topology_still_has_nodes_and_copies() -> None:
+    module = load_model_module("replication")
+    model = module.AckBeforeReplication()
+    trace = violation(model, "acked_orders_on_primary")
+    scene = read_scene(trace, spec_of(model))
+    assert scene.nodes == ("db1", "db2", "db3") and scene.up == "alive"
+    assert dict(scene.copies) == {"memory": "memory", "disk": "disk"}
+    sentences = explain_trace(trace, spec_of(model))
+    assert "At step 6 db2 became primary in place of db1 (which was down)." in sentences
+
+
+# ----------------------------------------------------------------------------- Mermaid
+
+
+def test_mermaid_arrows_faults_failover_and_the_lost_order() -> None:
+    model = racks("AckOnPrimaryDisk")
+    text = render_mermaid(violation(model, "primary_has_acked"), spec_of(model))
+    lines = text.splitlines()
+    assert lines[0] == "sequenceDiagram"
+    assert "    participant c as client" in lines
+    assert "    participant n0 as db1 (primary, rack r1)" in lines
+    assert "    c->>n0: step 2: accept o1 into memory" in lines
+    assert "    n0->>n0: step 4: fsync o1 onto disk" in lines
+    assert "    n0-->>c: step 5: ack o1" in lines
+    assert "    Note over n0: fault at step 6: db1 crashed, losing o1 from db1's memory" in lines
+    assert "    Note over n0,n1: failover at step 7: db2 becomes primary in place of db1" in lines
+    assert "    Note over c,n1: The primary db2 is up and does not hold o1." in lines
+    assert text.count("    rect ") == text.count("    end")
+
+
+def test_mermaid_replication_is_an_arrow_between_nodes() -> None:
+    model = racks("AckOnOneReplicaDisk")
+    text = render_mermaid(violation(model, "survive_one_rack_loss"), spec_of(model))
+    assert "n0->>n1: step 5: replicate o1 into memory" in text
+    design = sources_in(MODEL / "hospital-3-failover-without-synchronous-commit.toml")[0]
+    m = design.cls()
+    hospital = render_mermaid(violation(m, "no acknowledged order is lost"), spec_of(m))
+    assert "n0->>n2: step 3: forward o1 into memory" in hospital  # app1 forwards to the primary db1
+    assert "Note over n2: fault at step 7: db1 lost power" in hospital
+
+
+def test_mermaid_power_loss_of_a_rack_spans_its_nodes() -> None:
+    model = SameRack()
+    text = render_mermaid(violation(model, "kept"), spec_of(model))
+    assert "Note over n0,n1: fault at step 5: rack r1 lost power, taking db1 and db2" in text
+    assert "No surviving node holds o1." in text
+
+
+def test_mermaid_escapes_every_name() -> None:
+    model = Hostile()
+    text = render_mermaid(violation(model, "kept"), spec_of(model))
+    bare = re.sub(r"#\d+;", "", text.replace("-->>", " ").replace("->>", " "))
+    assert "<" not in bare and ">" not in bare and ";" not in bare and '"' not in bare
+    assert "%" not in "\n".join(text.splitlines()[2:])
+    assert "participant n0 as #60;script#62;alert(1)#60;/script#62; (primary#60;b#62;, rack r#38;1)" in text
+    assert mermaid_text("x\ny") == "x y"
+
+
+def test_mermaid_without_nodes_uses_actors_or_one_system_lifeline() -> None:
+    class Votes(Model):
+        RM = Const(("r1", "r2"))
+        state = Var(MapOf(RM, Elem(("working", "prepared"))), init="working")
+        decided = Var(Elem(("no", "yes")), init="no")
+
+        @action(rm=RM)
+        def prepare(s, rm):
+            s.state[rm] = "prepared"
+
+        @action()
+        def decide(s):
+            require(s.state["r1"] == "prepared")
+            s.decided = "yes"
+
+        @invariant
+        def undecided(s):
+            return s.decided == "no"
+
+    trace = violation(Votes(), "undecided")
+    text = render_mermaid(trace, spec_of(Votes()))
+    assert "participant a0 as r1" in text and "a0->>a0: step 2: prepare(rm='r1')" in text
+    assert "s->>s: step 3: decide()" in text
+    system = render_mermaid(Trace("M", "p", "invariant", (Step(None, (), {"x": 0}), Step("inc", (), {"x": 1}))))
+    assert "participant s as system" in system and "s->>s: step 2: inc()" in system
+
+
+def test_mermaid_is_deterministic() -> None:
+    a = render_mermaid(violation(racks("AckOnPrimaryDisk"), "acked_never_lost"), spec_of(racks("AckOnPrimaryDisk")))
+    b = render_mermaid(violation(racks("AckOnPrimaryDisk"), "acked_never_lost"), spec_of(racks("AckOnPrimaryDisk")))
+    assert a == b
+
+
+# ----------------------------------------------------------------------------- HTML and SVG
+
+
+def test_html_is_self_contained_and_escapes_names() -> None:
+    model = Hostile()
+    page = render_html([(violation(model, "kept"), spec_of(model)), (violation(model, "two_copies"), spec_of(model))])
+    assert HOSTILE not in page and "<b>" not in page
+    for marker in ("src=", "href=", "@import", "url(", "https://", "fetch(", "XMLHttpRequest"):
+        assert marker not in page, marker
+    assert page.count("<script") == 2  # the JSON data and the viewer's own code
+    data = json.loads(re.search(r'<script type="application/json" id="ordercheck-data">(.*?)</script>', page, re.S).group(1))
+    assert data[0]["nodes"][0] == HOSTILE
+    assert data[0]["steps"][-1]["status"][0] == "lost"
+
+
+def test_html_data_has_status_copies_changes_and_failure_set() -> None:
+    model = racks("AckOnPrimaryDisk")
+    data = trace_data(violation(model, "primary_has_acked"), spec_of(model))
+    assert data["nodes"] == ["db1", "db2", "db3"]
+    assert data["media"] == [["received", "memory"], ["written", "os-cache"], ["synced", "disk"]]
+    crash = data["steps"][5]
+    assert crash["label"] == "crash(n='db1')" and crash["status"] == ["crashed", "up", "up"]
+    assert crash["copies"][0] == [[], ["o1"], ["o1"]] and crash["changed"][0] == [True, False, False]
+    assert ["up", "{db1: False, db2: True, db3: True}", True] in crash["vars"]
+    assert data["failure"] == {"text": "db1: 1 failure", "hypothetical": False, "nodes": [0], "orders": []}
+
+
+def test_html_is_deterministic() -> None:
+    def page() -> str:
+        model = racks("AckOnSameRackReplicaDisk")
+        return render_html([(violation(model, "survive_one_rack_loss"), spec_of(model))])
+
+    assert page() == page()
+
+
+def test_svg_marks_the_failure_set_and_escapes_names() -> None:
+    model = racks("AckOnSameRackReplicaDisk")
+    result = check(model, keep_going=True)
+    svg = render_result_svg(spec_of(model), result)
+    root = ET.fromstring(svg)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    failing = [g for g in root.iter("{http://www.w3.org/2000/svg}g") if "failing" in (g.get("class") or "").split()]
+    names = sorted(t.text or "" for g in failing for t in g.findall("s:text", ns) if t.get("class") == "name")
+    assert names == ["db1", "db2"]
+    assert any("rack r1" in (t.text or "") for g in failing if g.get("class") == "domain failing" for t in g.findall("s:text", ns))
+    hostile = Hostile()
+    picture = render_svg(scene_of_spec(spec_of(hostile)))
+    assert HOSTILE not in picture and "&lt;script&gt;" in picture
+    ET.fromstring(picture)
+
+
+# ----------------------------------------------------------------------------- JUnit, SARIF, Markdown
+
+
+def _checked() -> list[Checked]:
+    out = []
+    for path, name in ((MODEL / "racks.py", "AckOnPrimaryDisk"), (MODEL / "hospital-1-app-tier-acks-from-memory.toml", None)):
+        for source in sources_in(path):
+            if name is not None and source.cls.__name__ != name:
+                continue
+            model = source.cls()
+            result = check(model, keep_going=True)
+            out.append(Checked(path, source.cls.__name__, result, spec=spec_of(model), design=source.design,
+                               title=source.design.name if source.design is not None else ""))
+    out.append(Checked(MODEL / "broken.py", "Broken", error="model/broken.py:3: syntax error"))
+    return out
+
+
+def test_junit_one_case_per_property_with_the_trace() -> None:
+    checked = _checked()
+    xml = junit_xml(checked, root=ROOT, timings=False)
+    top = ET.fromstring(xml)
+    suites = top.findall("testsuite")
+    assert [s.get("name") for s in suites] == ["model/racks.py::AckOnPrimaryDisk", "model/hospital-1-app-tier-acks-from-memory.toml::Hypothesis 1",
+                                              "model/broken.py::Broken"]
+    racks_cases = suites[0].findall("testcase")
+    assert [c.get("name") for c in racks_cases] == ["survive_one_disk_loss", "survive_one_rack_loss", "acked_never_lost", "primary_has_acked",
+                                                    "order_acknowledged"]
+    failure = racks_cases[0].find("failure")
+    assert failure is not None and failure.get("message") == "Invariant survive_one_disk_loss is violated"
+    assert "State 5: ack(o='o1')" in (failure.text or "") and "In plain words:" in (failure.text or "")
+    assert racks_cases[0].get("file") == "model/racks.py" and racks_cases[0].get("line") == "152"
+    assert racks_cases[4].find("failure") is None and racks_cases[4].find("error") is None
+    hospital = suites[1].findall("testcase")
+    assert hospital[0].get("file") == "properties/clinical-orders.toml"
+    assert suites[2].find("testcase/error").get("type") == "model-error"
+    assert top.get("tests") == str(5 + 6 + 1) and top.get("errors") == "1"
+
+
+def test_junit_is_byte_identical_but_for_timings() -> None:
+    a, b = junit_xml(_checked(), root=ROOT, timings=False), junit_xml(_checked(), root=ROOT, timings=False)
+    assert a == b
+    strip = re.compile(r' time="[0-9.]+"')
+    assert strip.sub("", junit_xml(_checked(), root=ROOT)) == strip.sub("", a.replace(' time="0"', ' time="0.000"'))
+
+
+def test_sarif_locates_each_violated_property_at_its_definition() -> None:
+    log = sarif_log(_checked(), root=ROOT, version="test")
+    assert log["version"] == "2.1.0" and log["$schema"].endswith("sarif-2.1.0.json")
+    run = log["runs"][0]
+    rule_ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    assert len(rule_ids) == len(set(rule_ids))
+    by_rule = {r["ruleId"]: r for r in run["results"]}
+    racks_result = by_rule["survive_one_disk_loss"]
+    location = racks_result["locations"][0]["physicalLocation"]
+    assert location == {"artifactLocation": {"uri": "model/racks.py", "uriBaseId": "%SRCROOT%"}, "region": {"startLine": 152}}
+    assert racks_result["level"] == "error" and racks_result["kind"] == "fail"
+    flow = racks_result["codeFlows"][0]["threadFlows"][0]["locations"]
+    assert [f["location"]["message"]["text"] for f in flow][1] == "State 2: accept(o='o1')"
+    assert flow[1]["location"]["physicalLocation"]["region"]["startLine"] == 91  # def accept in model/racks.py
+    lines = (ROOT / "properties" / "clinical-orders.toml").read_text().splitlines()
+    hospital = by_rule["no acknowledged order is lost"]["locations"][0]["physicalLocation"]
+    assert hospital["artifactLocation"]["uri"] == "properties/clinical-orders.toml"
+    assert lines[hospital["region"]["startLine"] - 1] == 'name = "no acknowledged order is lost"'
+    assert by_rule["ordercheck/model-error"]["level"] == "error"
+    assert json.loads(json.dumps(log)) == log
+    for result in run["results"]:
+        assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
+
+
+def test_property_locations_of_inline_properties(tmp_path: Path) -> None:
+    design = tmp_path / "d.toml"
+    design.write_text('name = "d"\n[check]\nfaults = { kinds = ["crash"] }\n\n[[check.property]]\nkind = "never_lost"\n\n'
+                      '[[check.property]]\nname = "k2"\nkind = "survives"\nk = 2\n')
+    found = {k: line for k, (_, line) in property_locations(design).items()}
+    assert found == {"never_lost": 6, "k2": 9, "an order can be acknowledged": 2}
+
+
+def test_markdown_summary_table_and_escaping() -> None:
+    text = markdown_summary(_checked(), root=ROOT, timings=False)
+    assert text.startswith("## ordercheck: 8 violated, 1 error, 3 hold\n")
+    assert "| AckOnPrimaryDisk (`model/racks.py`) | survive\\_one\\_disk\\_loss | \u274c violated | 5 states | 1,760 |  |" in text
+    assert "```mermaid\nsequenceDiagram" in text
+    assert text == markdown_summary(_checked(), root=ROOT, timings=False)
+    model = Hostile()
+    hostile = markdown_summary([Checked("h.py", "Hostile", check(model, keep_going=True), spec=spec_of(model))], timings=False)
+    assert HOSTILE not in hostile and "<b>" not in hostile
+
+
+# ----------------------------------------------------------------------------- the command line
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main([str(a) for a in args], out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_cli_writes_every_report(tmp_path: Path) -> None:
+    files = {name: tmp_path / name for name in ("view.html", "topology.svg", "junit.xml", "results.sarif", "summary.md")}
+    code, out, _ = run("check", MODEL / "racks.py", "--model", "AckOnPrimaryDisk", "--continue", "--quiet", "--html", files["view.html"],
+                       "--svg", files["topology.svg"], "--junit", files["junit.xml"], "--sarif", files["results.sarif"],
+                       "--markdown", files["summary.md"])
+    assert code == 1
+    for path in files.values():
+        assert path.exists() and path.stat().st_size > 0, path
+    assert f"HTML trace viewer written to {files['view.html']} (4 counterexamples)" in out
+    ET.fromstring(files["junit.xml"].read_text())
+    ET.fromstring(files["topology.svg"].read_text())
+    assert json.loads(files["results.sarif"].read_text())["version"] == "2.1.0"
+
+
+def test_cli_svg_names_one_file_per_model(tmp_path: Path) -> None:
+    target = tmp_path / "t.svg"
+    code, out, _ = run("check", MODEL / "racks.py", "--quiet", "--svg", target)
+    assert code == 1
+    assert (tmp_path / "t.AckOnPrimaryDisk.svg").exists() and (tmp_path / "t.AckOnOtherRackReplicaDisk.svg").exists()
+    code, out, _ = run("check", MODEL / "diehard.py", "--quiet", "--svg", target.with_name("none.svg"))
+    assert "no topology to draw" in out and not target.with_name("none.svg").exists()
+
+
+def test_cli_format_mermaid(tmp_path: Path) -> None:
+    code, out, _ = run("check", MODEL / "racks.py", "--model", "AckOnPrimaryDisk", "--quiet", "--format", "mermaid")
+    assert code == 1
+    assert "```mermaid\nsequenceDiagram\n" in out and "State 1: initial state" not in out
+    code, out, _ = run("check", MODEL / "racks.py", "--model", "AckOnPrimaryDisk", "--quiet", "--format", "dot")
+    assert code == 2
+
+
+def test_cli_explain_a_saved_trace(tmp_path: Path) -> None:
+    trace = tmp_path / "t.itf.json"
+    code, _, _ = run("check", MODEL / "hospital-3-failover-without-synchronous-commit.toml", "--quiet", "--trace-out", trace)
+    assert code == 1
+    code, out, err = run("explain", MODEL / "hospital-3-failover-without-synchronous-commit.toml", trace)
+    assert code == 0 and err == ""
+    assert out.splitlines()[0] == "Invariant an acknowledged order survives any two-node failure is violated in model Hypothesis3 after 5 steps."
+    assert "o1 was acknowledged at step 6 while no node had it on disk (db1 had it in the OS cache, db2 in memory)." in out
+    code, out, _ = run("explain", MODEL / "hospital-3-failover-without-synchronous-commit.toml", trace, "--format", "mermaid")
+    assert code == 0 and out.startswith("sequenceDiagram\n")
+
+
+def test_cli_explain_of_a_python_model_matches_the_in_memory_trace(tmp_path: Path) -> None:
+    model = racks("AckOnPrimaryDisk")
+    trace = violation(model, "survive_one_disk_loss")
+    path = tmp_path / "t.itf.json"
+    write_itf(trace, path)
+    code, out, _ = run("explain", MODEL / "racks.py", path)
+    assert code == 0
+    assert out.splitlines() == explain_trace(read_itf(path), spec_of(model)) == explain_trace(trace, spec_of(model))
+
+
+def test_cli_explain_errors(tmp_path: Path) -> None:
+    code, _, err = run("explain", MODEL / "racks.py", tmp_path / "missing.itf.json")
+    assert code == 2 and "missing.itf.json" in err
+    trace = violation(racks("AckOnPrimaryDisk"), "survive_one_disk_loss")
+    path = tmp_path / "t.itf.json"
+    write_itf(trace, path)
+    code, _, err = run("explain", MODEL / "diehard.py", path)
+    assert code == 2 and "no model named 'AckOnPrimaryDisk'" in err
+
+
+@pytest.mark.parametrize("flag", ["--html", "--junit", "--sarif", "--markdown"])
+def test_cli_reports_are_byte_identical_across_runs(tmp_path: Path, flag: str) -> None:
+    texts = []
+    for i in range(2):
+        target = tmp_path / f"{i}.out"
+        run("check", MODEL / "racks.py", "--model", "AckOnOneReplicaDisk", "--continue", "--quiet", flag, target)
+        texts.append(re.sub(r'time="[0-9.]+"|[0-9.]+ s \|', "T", target.read_text()))
+    assert texts[0] == texts[1]
+
+
+# ----------------------------------------------------------------------------- docs/ci.md's workflow
+
+
+def test_the_documented_workflow_runs(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    yaml = pytest.importorskip("yaml")
+    from test_docs import blocks
+
+    workflows = [b for b in blocks(ROOT / "docs" / "ci.md") if b.lang == "yaml"]
+    assert len(workflows) == 1
+    workflow = yaml.safe_load(workflows[0].text)
+    steps = workflow["jobs"]["designs"]["steps"]
+    by_name = {s.get("id") or s.get("name"): s for s in steps}
+    assert workflow["permissions"]["security-events"] == "write"
+    (tmp_path / "model").mkdir()
+    shutil.copy(MODEL / "racks.py", tmp_path / "model" / "racks.py")
+    env = dict(os.environ, GITHUB_OUTPUT=str(tmp_path / "github_output"), GITHUB_STEP_SUMMARY=str(tmp_path / "summary_page"))
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    for step in (by_name["check"], by_name["Job summary"]):
+        done = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    assert (tmp_path / "github_output").read_text() == "code=1\n"
+    out = tmp_path / "out"
+    for name in ("junit.xml", "ordercheck.sarif", "summary.md", "counterexamples.html", "topology.AckOnPrimaryDisk.svg"):
+        assert (out / name).exists(), name
+    assert (tmp_path / "summary_page").read_text().startswith("## ordercheck: ")
+    uploaded = [s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif")]
+    assert uploaded and uploaded[0]["with"]["sarif_file"] == "out/ordercheck.sarif"
+    assert by_name["Fail unless every property holds"]["if"] == "steps.check.outputs.code != '0'"
