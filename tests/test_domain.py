@@ -466,16 +466,23 @@ class Partitions(Model):
 
 
 def test_partition_spends_budget_and_heal_is_free():
-    """Partitions exist only for links (a-b, b-c); one unit each; heal is free and needs a partition."""
+    """Partitions exist only for links (a-b, b-c), named in either order; one unit each; heal is free and needs a partition.
+
+    ``partitioned`` is symmetric (b in partitioned[a] exactly when a in partitioned[b]), so that
+    renaming interchangeable nodes maps a partition onto a partition.
+    """
     model = Partitions()
-    assert bindings(model, "partition") == {"partition(a='a', b='b')", "partition(a='b', b='c')"}
+    assert bindings(model, "partition") == {"partition(a='a', b='b')", "partition(a='b', b='a')",
+                                            "partition(a='b', b='c')", "partition(a='c', b='b')"}
     start = initial(model)
-    assert start["partitioned"] == frozenset() and "heal(a='a', b='b')" not in labels_enabled(model, start)
+    nobody = {"a": frozenset(), "b": frozenset(), "c": frozenset()}
+    assert start["partitioned"] == nobody and "heal(a='a', b='b')" not in labels_enabled(model, start)
     cut = fire(model, start, "partition(a='a', b='b')")
-    assert cut["partitioned"] == frozenset({("a", "b")}) and cut["faults_spent"] == 1
-    assert labels_enabled(model, cut) == {"heal(a='a', b='b')"}  # the budget is spent
+    assert cut["partitioned"] == {"a": frozenset({"b"}), "b": frozenset({"a"}), "c": frozenset()} and cut["faults_spent"] == 1
+    assert fire(model, start, "partition(a='b', b='a')") == cut
+    assert labels_enabled(model, cut) == {"heal(a='a', b='b')", "heal(a='b', b='a')"}  # the budget is spent
     healed = fire(model, cut, "heal(a='a', b='b')")
-    assert healed["partitioned"] == frozenset() and healed["faults_spent"] == 1
+    assert healed["partitioned"] == nobody and healed["faults_spent"] == 1
 
 
 def test_an_action_via_a_partitioned_link_is_disabled():

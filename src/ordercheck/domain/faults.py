@@ -108,7 +108,9 @@ class Faults(ModelExtension):
             ctx.add_var("disk_losses", Var(Int(0, budget), init=0))
         links = tuple((a, b) for i, a in enumerate(nodes) for b in nodes[i + 1:] if topology.linked(a, b))
         if self.kinds["partition"] and links:
-            ctx.add_var("partitioned", Var(SetOf(links), init=()))
+            # Symmetric by construction (b in partitioned[a] exactly when a in partitioned[b]), so that
+            # renaming interchangeable nodes maps a partition onto a partition.
+            ctx.add_var("partitioned", Var(MapOf(nodes, SetOf(nodes)), init=()))
         ctx.extra["faults"] = {"kinds": list(self.enabled), "budget": budget, "domain": self.domain, "nodes": node_const}
         ctx.extra["media"] = {name: medium for name, (medium, _) in media.items()}
 
@@ -139,11 +141,7 @@ class Faults(ModelExtension):
                 linked = BoolVal(ir.or_(*(to_bool((a == x) & (b == y)) for x, y in pairs)))
                 cond = cond & linked
             if self.kinds["partition"] and links:
-                if isinstance(a, str) and isinstance(b, str):
-                    # The partition set holds each link once, in topology order.
-                    cond = cond & ~s.partitioned.has((a, b) if (a, b) in links else (b, a))
-                else:
-                    cond = cond & ~s.partitioned.has((a, b)) & ~s.partitioned.has((b, a))
+                cond = cond & ~s.partitioned[a].has(b)
             return cond
 
         ctx.on_guard = on_guard
@@ -241,11 +239,14 @@ def _domain_power_loss(kind: str, groups: dict[Any, tuple[str, ...]], media: dic
 
 
 def _partition(links: tuple[tuple[str, str], ...], budget: int) -> Any:
+    # Either order of the ends names the same link (both bindings lead to the same state), so that
+    # the actions are closed under renaming nodes.
     def partition(s: Any, a: Any, b: Any) -> None:
-        require((a, b) in links)
-        require(~s.partitioned.has((a, b)))
+        require((a, b) in links or (b, a) in links)
+        require(~s.partitioned[a].has(b))
         require(s.faults_spent < budget)
-        s.partitioned = s.partitioned.add((a, b))
+        s.partitioned[a] = s.partitioned[a].add(b)
+        s.partitioned[b] = s.partitioned[b].add(a)
         s.faults_spent = s.faults_spent + 1
 
     return partition
@@ -253,8 +254,9 @@ def _partition(links: tuple[tuple[str, str], ...], budget: int) -> Any:
 
 def _heal(links: tuple[tuple[str, str], ...]) -> Any:
     def heal(s: Any, a: Any, b: Any) -> None:
-        require((a, b) in links)
-        require(s.partitioned.has((a, b)))
-        s.partitioned = s.partitioned.remove((a, b))
+        require((a, b) in links or (b, a) in links)
+        require(s.partitioned[a].has(b))
+        s.partitioned[a] = s.partitioned[a].remove(b)
+        s.partitioned[b] = s.partitioned[b].remove(a)
 
     return heal

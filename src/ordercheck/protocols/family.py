@@ -515,7 +515,7 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
 
 def _cut_off(s: Any, n: Any, pairs: list[tuple[str, str]]) -> Any:
     """Whether node ``n`` is partitioned from the current primary."""
-    conds = [_bool((((s.primary == a) & (n == b)) | ((s.primary == b) & (n == a))) & s.partitioned.has((a, b))) for a, b in pairs]
+    conds = [_bool((((s.primary == a) & (n == b)) | ((s.primary == b) & (n == a))) & s.partitioned[a].has(b)) for a, b in pairs]
     return BoolVal(ir.or_(*conds))
 
 
