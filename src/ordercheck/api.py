@@ -74,7 +74,8 @@ def check(
     max_states, max_seconds, max_depth : optional
         Bounds; hitting one makes the verdict ``inconclusive``, never ``holds``.
     progress : callable, optional
-        Called every couple of seconds with the current :class:`Stats`.
+        Called every couple of seconds with the current :class:`Stats` (by the Z3 engines: after each depth,
+        with a :class:`~ordercheck.symbolic.DepthStats` holding its solver time).
     tolerance : bool
         Also measure each property's fault tolerance (see :mod:`ordercheck.tolerance`), in
         ``result.extra["tolerance"]``: the largest k that holds and the trace that breaks k + 1.
@@ -122,9 +123,11 @@ def check(
         if engine == "bmc":
             if depth is None:
                 raise InputError("--engine bmc needs --depth N: how many states deep to look for a violation")
-            return bmc(model, depth, properties=properties, keep_going=keep_going, deadlock=deadlock, timeout_s=timeout)
+            return bmc(model, depth, properties=properties, keep_going=keep_going, deadlock=deadlock, timeout_s=timeout,
+                       progress=progress)  # type: ignore[arg-type]
         chosen = list(lemmas) if lemmas is not None else [p.name for p in spec.properties if p.lemma]
-        return induction(model, max_k=depth or 10, properties=properties, lemmas=chosen, deadlock=deadlock, timeout_s=timeout)
+        return induction(model, max_k=depth or 10, properties=properties, lemmas=chosen, deadlock=deadlock, timeout_s=timeout,
+                         progress=progress)  # type: ignore[arg-type]
     if lemmas is not None or depth is not None:
         raise InputError("depth and lemmas are options of --engine bmc and --engine induction")
     group = None

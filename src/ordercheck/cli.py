@@ -77,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "to k = --depth, default 10), auto (explicit; says which to try when a bound is hit)")
     c.add_argument("--depth", type=_positive_int, default=None, metavar="N",
                    help="bmc: look for violations in executions of up to N states; induction: try k up to N")
+    c.add_argument("--vacuity", action="store_true",
+                   help="also look (with Z3) for what would make the verdicts hollow: no initial state, actions never enabled, "
+                        "implications whose premise never holds")
     c.add_argument("--lemma", action="append", default=None, metavar="NAME",
                    help="induction: assume (and prove) this invariant as a strengthening lemma (default: the model's @lemma ones)")
     c.add_argument("--deadlock", action="store_true", help="report a reachable state with no enabled action")
@@ -143,8 +146,11 @@ def _select(sources: list[ModelSource], names: list[str], where: str) -> list[Mo
 
 
 def _progress(err: TextIO) -> Any:
-    def report(stats: Stats) -> None:
-        err.write(f"  {stats.distinct_states:,} states, depth {stats.depth}, queue {stats.queue:,}, {stats.states_per_second:,.0f} states/s\n")
+    def report(stats: Any) -> None:
+        if isinstance(stats, Stats):
+            err.write(f"  {stats.distinct_states:,} states, depth {stats.depth}, queue {stats.queue:,}, {stats.states_per_second:,.0f} states/s\n")
+        else:  # the Z3 engines report each depth with its solver time
+            err.write(f"  {stats}\n")
         err.flush()
 
     return report
@@ -309,6 +315,13 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(_summary(result) + "\n")
         for line in _tolerance_lines(result):
             out.write(line + "\n")
+        if args.vacuity:
+            from .symbolic import vacuity
+
+            findings = vacuity(model, depth=args.depth or 10)
+            out.write("  vacuity: " + ("nothing found" if not findings else f"{len(findings)} finding(s)") + "\n")
+            for finding in findings:
+                out.write(f"    - {finding}\n")
         for p in result.properties:
             if p.counterexample is not None and args.format == "mermaid":
                 out.write(f"\n{headline(p.counterexample)}:\n\n```mermaid\n{render_mermaid(p.counterexample, spec)}\n```\n")
