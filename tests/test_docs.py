@@ -111,7 +111,7 @@ def fresh_namespace(path: Path) -> dict[str, object]:
 # ----------------------------------------------------------------------------- the examples run
 
 
-@pytest.mark.parametrize("path", doc_files(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", linked_files(), ids=lambda p: p.name)
 def test_python_blocks_run(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     monkeypatch.setattr(sys, "argv", ["docs-example"])
