@@ -21,7 +21,7 @@ from ordercheck.explicit.levels import explore_levels
 from ordercheck.explicit.parallel import check_workers
 from ordercheck.lang.errors import InputError
 
-EXAMPLES = int(os.environ.get("ORDERCHECK_PARALLEL_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("ORDERCHECK_PARALLEL_EXAMPLES", "30"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 

@@ -31,7 +31,7 @@ from ordercheck.explicit.vectorized import array_module, compile_vectorized, fro
 from ordercheck.lang.errors import InputError
 from ordercheck.lang.spec import Spec
 
-EXAMPLES = int(os.environ.get("ORDERCHECK_VECTORIZED_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("ORDERCHECK_VECTORIZED_EXAMPLES", "100"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -177,13 +177,14 @@ def test_floor_division_and_remainder_like_python():
 
 
 class Wide(Model):
-    """More than 64 bits of state, with slots that cross a word boundary."""
+    """More than 64 bits of state (three words), with a set and an integer across word boundaries."""
 
     N = Const(tuple(f"n{i}" for i in range(9)))
     level = Var(MapOf(N, Int(0, 2)), init=0)  # 2 bits an entry
     big = Var(Int(0, 2**52), init=0)  # 53 bits
+    seen = Var(SetOf(N), init=())  # with 5 nodes: bits 63..67, across bit 64
+    big2 = Var(Int(0, 2**60), init=0)  # 61 bits: 68..128, across bit 128
     owner = Var(Elem(N), init="n0")
-    seen = Var(SetOf(N), init=())
 
     @action(n=N)
     def bump(s, n):
@@ -191,12 +192,18 @@ class Wide(Model):
         s.level[n] = s.level[n] + 1
         s.seen = s.seen.add(n)
         s.big = ite(s.big < 2**52 - 7, s.big + 7, 0)
+        s.big2 = ite(s.big2 < 2**60 - 3, s.big2 + 3, 1)
 
     @action(n=N)
     def take(s, n):
         require(s.seen.has(n))
         require(s.owner != n)
         s.owner = n
+
+    @action(n=N)
+    def forget(s, n):
+        require(s.seen.has(n) & (s.owner != n))
+        s.seen = s.seen.remove(n)
 
     @invariant
     def few(s):
@@ -206,8 +213,9 @@ class Wide(Model):
 def test_states_wider_than_64_bits():
     spec = spec_of(Wide(N=("n0", "n1", "n2", "n3", "n4")))
     assert spec.width > 64
-    owner = next(s for s in spec.slots if s.var == "owner")
-    assert owner.offset < 64 < owner.offset + owner.width  # a slot across the word boundary
+    seen = next(s for s in spec.slots if s.var == "seen")
+    big2 = next(s for s in spec.slots if s.var == "big2")
+    assert seen.offset < 64 < seen.offset + seen.width and big2.offset < 128 < big2.offset + big2.width
     assert_vectorized_agrees(spec)
     for store in ("exact", "fingerprint"):
         assert outcome(vector_run(spec)) == outcome(scalar_run(spec))
@@ -319,3 +327,36 @@ def test_a_model_beyond_int64_falls_back_to_scalar():
     assert "beyond 64-bit" in (not_vectorizable(spec) or "")
     r = check(Huge(), backend="vectorized", max_states=50)
     assert r.extra["backend"] == "scalar" and "backend_note" in r.extra
+
+
+def _gpu() -> bool:
+    try:
+        array_module("gpu")
+    except InputError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _gpu(), reason="needs CuPy and a CUDA GPU")
+def test_gpu_search_agrees_with_cpu():
+    """The same array code on CuPy (run by benchmarks/gpu_check.sh on a GPU machine)."""
+    from conftest import load_model_module
+
+    TwoPhase = load_model_module("twophase").TwoPhase
+    for spec in (spec_of(TwoPhase(RM=("a", "b", "c", "d", "e"))), spec_of(Goals()), spec_of(Arith())):
+        for kw in ({}, {"keep_going": True, "deadlock": True}):
+            assert outcome(lambda kw=kw, spec=spec: explore_levels(spec, device="gpu", small_level=0, chunk=1024, **kw)) == outcome(scalar_run(spec, **kw))
+    wide = spec_of(Wide(N=("n0", "n1", "n2", "n3", "n4")))
+    assert outcome(lambda: explore_levels(wide, device="gpu", store="fingerprint", small_level=0)) == outcome(scalar_run(wide))
+    fails = spec_of(Fails())
+    assert outcome(lambda: explore_levels(fails, device="gpu", small_level=0)) == outcome(scalar_run(fails))
+
+
+def test_time_bound_makes_the_result_inconclusive():
+    from conftest import load_model_module
+
+    TwoPhase = load_model_module("twophase").TwoPhase
+    spec = spec_of(TwoPhase(RM=("a", "b", "c", "d", "e", "f")))
+    r = explore_levels(spec, bounds=Bounds(max_seconds=1e-9), small_level=0, chunk=256)
+    assert r.verdict == "inconclusive" and r.reason.startswith("time bound")
+    assert 0 < r.stats.distinct_states < 50816

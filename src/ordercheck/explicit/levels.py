@@ -9,8 +9,8 @@ the first violation stops the search), one BFS level at a time:
 1. the level's frontier is cut into chunks; each chunk is expanded by an
    evaluator (the array code of :mod:`ordercheck.explicit.vectorized`, or the
    scalar backend for small frontiers), giving every successor with its *order*
-   ``parent position * bindings + binding``, the position the scalar search would
-   generate it at; step properties are evaluated over every successor;
+   ``parent position << bbits | binding``, the position at which the scalar search
+   generates it; step properties are evaluated over every successor;
 2. successors are deduplicated in bulk (a sort, keeping the smallest order of each
    state) and looked up in the :mod:`~ordercheck.explicit.store`; the level's new
    states, sorted by order, are exactly the states the scalar search adds, in the
@@ -340,8 +340,23 @@ def dedupe(xp: ModuleType, keys: Any, order: Any, rows: Rows, shift: int | None,
     if shift is not None and keys_are_rows:
         uk, uo = dedupe_packed(xp, (keys << xp.uint64(shift)) | order.astype(xp.uint64), shift)
         return uk, uo, (uk,)
+    if xp is np and keys.dtype == np.uint64:
+        # one (unstable, SIMD) argsort by key, then the smallest order of each group of equal keys
+        perm = np.argsort(keys)
+        sk = keys[perm]
+        so = order[perm]
+        first = np.empty(n, dtype=bool)
+        first[0] = True
+        np.not_equal(sk[1:], sk[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        uo = np.minimum.reduceat(so, starts)
+        uk = sk[starts]
+        if keys_are_rows:
+            return uk, uo, (uk,)
+        rep = perm[so == uo[np.cumsum(first) - 1]]
+        return uk, uo, tuple(r[rep] for r in rows)
     by_order = xp.argsort(order)
-    if xp is np:
+    if xp is np:  # records (states wider than a word, kept exactly)
         perm = by_order[np.argsort(keys[by_order], kind="stable")]
     else:  # CuPy's sorts are stable
         perm = by_order[xp.argsort(keys[by_order])]
@@ -574,6 +589,7 @@ class LevelSearch(_Search):
                         events.append(_Event(at(int(uorder[mark].min()), stage, 1 + bit), kind, bit))
         events.sort()
         stop = self._simulate(events)
+        threshold = 0  # with a stop: the first order whose state is not added
         if stop is None:
             n_added = n_new
             self.generated += sum(r.generated for r in chunks)
@@ -589,6 +605,7 @@ class LevelSearch(_Search):
         self.log.add_level(level_start + (added >> bbits), added & ((1 << bbits) - 1))
         self.count += n_added
         next_rows = tuple(r[perm] for r in urows)
+        self.store.add(ukeys if n_added == n_new else ukeys[uorder < threshold])
 
         def new_index(o: int) -> int:
             return first_new + int(np.searchsorted(sorted_order, o))
@@ -608,7 +625,6 @@ class LevelSearch(_Search):
         if timed_out:
             self.stop_reason = f"time bound {bounds.max_seconds:g} s reached after {self.count:,} states at depth {self.depth}"
             return None
-        self.store.add(ukeys)
         if n_new:
             self.depth += 1
         return next_rows
