@@ -17,7 +17,7 @@ from .domain.explain import explain_survives
 from .explicit.levels import BACKENDS, STORE_CHOICES
 from .explicit.vectorized import DEVICES
 from .lang.errors import InputError, ModelError, OrdercheckError
-from .lang.model import Const, _declarations, spec_of
+from .lang.model import Const, Model, _declarations, spec_of
 from .lang.types import describe_value
 from .replay import replay_trace
 from .report.ci import Checked, write_reports
@@ -27,6 +27,7 @@ from .report.json_doc import result_to_json
 from .report.mermaid import render_mermaid
 from .report.result import EXIT_CODES, HOLDS, INCONCLUSIVE, VIOLATED, Result, Stats, combine_verdicts
 from .report.text import headline, render_text
+from .report.trace import Trace
 from .sources import ModelSource, constant_overrides, find_model_files, sources_in
 
 __all__ = ["build_parser", "main"]
@@ -357,36 +358,8 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-def _cmd_replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    path = Path(args.path)
-    try:
-        trace = read_itf(args.trace)
-    except OSError as exc:
-        raise InputError(f"{args.trace}: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise InputError(f"{args.trace}: not a readable ITF trace: {exc}") from None
-    sources = [source for file in find_model_files(path) for source in sources_in(file)]
-    name = args.model or trace.model
-    chosen = [s for s in sources if s.cls.__name__ == name]
-    if not chosen:
-        raise InputError(f"{path}: no model named {name!r} (models: {', '.join(s.cls.__name__ for s in sources) or 'none'})")
-    cls = chosen[0].cls
-    constants = dict(trace.constants)
-    constants.update(constant_overrides(cls, args.const))
-    model = cls(**constants)
-    outcome = replay_trace(model, trace)
-    out.write(f"{outcome.message}\n")
-    return EXIT_CODES[VIOLATED] if outcome.reproduced else 0
-
-
-def _differs(a: Any, b: Any) -> bool:
-    """Whether a constant read back from a trace differs from the model's (a domain compares by its elements)."""
-    if isinstance(a, tuple) and isinstance(b, tuple):
-        return tuple(a) != tuple(b)
-    return bool(a != b)
-
-
-def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def _trace_and_model(args: argparse.Namespace) -> tuple[Path, Trace, Model]:
+    """The saved trace of ``replay`` / ``explain`` and the model it belongs to, built with the trace's constants."""
     path = Path(args.path)
     try:
         trace = read_itf(args.trace)
@@ -401,12 +374,33 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise InputError(f"{path}: no model named {name!r} (models: {', '.join(s.cls.__name__ for s in sources) or 'none'})")
     cls = chosen[0].cls
     model = cls()
-    # The trace's constants, where they differ from the model's defaults (a topology keeps its roles and places).
+    # The trace's constants where they differ from the model's defaults (a topology keeps its roles and
+    # places; derived constants follow), then --const.
     defaults = spec_of(model).constants
     changed = {k: v for k, v in trace.constants.items()
                if k in defaults and k not in spec_of(model).derived and _differs(v, defaults[k])}
+    changed.update(constant_overrides(cls, getattr(args, "const", [])))
     if changed:
         model = cls(**changed)
+    return path, trace, model
+
+
+def _cmd_replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    _, trace, model = _trace_and_model(args)
+    outcome = replay_trace(model, trace)
+    out.write(f"{outcome.message}\n")
+    return EXIT_CODES[VIOLATED] if outcome.reproduced else 0
+
+
+def _differs(a: Any, b: Any) -> bool:
+    """Whether a constant read back from a trace differs from the model's (a domain compares by its elements)."""
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return tuple(a) != tuple(b)
+    return bool(a != b)
+
+
+def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    path, trace, model = _trace_and_model(args)
     outcome = replay_trace(model, trace)
     if not outcome.replays:
         err.write(f"warning: {args.trace} does not replay on {path}: {outcome.message}; explaining it as it is\n")
