@@ -509,3 +509,20 @@ def test_no_path_without_a_model_folder_is_an_error(tmp_path: Path) -> None:
 
 def test_engine_option() -> None:
     assert run_cli("check", TWOPHASE, "--engine", "explicit", "--quiet")[0] == 0
+
+
+def test_every_option_is_documented() -> None:
+    """docs/cli.md names every option of every subcommand, so the reference cannot fall behind the parser."""
+    from ordercheck.cli import build_parser
+
+    page = (ROOT / "docs" / "cli.md").read_text()
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    missing = []
+    for name, sub in subparsers.choices.items():  # type: ignore[attr-defined]
+        assert f"ordercheck {name}" in page, name
+        for action in sub._actions:
+            for option in action.option_strings:
+                if option.startswith("--") and option != "--help" and option not in page:
+                    missing.append(f"{name} {option}")
+    assert not missing, missing
