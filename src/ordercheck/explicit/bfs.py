@@ -31,9 +31,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..lang.errors import InputError, ModelError
+from ..lang.errors import ModelError
 from ..lang.interpret import fire, holds
-from ..lang.spec import Spec, State
+from ..lang.spec import Spec, State, select_properties
 from ..report.build import build_trace
 from ..report.result import HOLDS, INCONCLUSIVE, VIOLATED, PropertyResult, Result, Stats
 from .compile import CheckFailure, CompiledSpec, compile_spec
@@ -54,16 +54,6 @@ class Bounds:
     max_seconds: float | None = None
     max_depth: int | None = None
 
-
-def select_properties(spec: Spec, names: list[str] | None) -> list[int]:
-    """Indices of the properties to check: all of them, or those named (unknown names are an input error)."""
-    if names is None:
-        return list(range(len(spec.properties)))
-    known = {p.name: i for i, p in enumerate(spec.properties)}
-    missing = [n for n in names if n not in known]
-    if missing:
-        raise InputError(f"model {spec.name} has no property {missing[0]!r} (its properties: {', '.join(known) or 'none'})")
-    return sorted(known[n] for n in dict.fromkeys(names))
 
 
 class _Search:

@@ -17,11 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import SourceLocation
+from .errors import InputError, SourceLocation
 from .ir import Expr
 from .types import BoolType, FinType, IntType, MapType, ScalarType, SetType, ValueType, describe_value
 
-__all__ = ["Binding", "Check", "Property", "Slot", "Spec", "State", "VarInfo"]
+__all__ = ["Binding", "Check", "Property", "Slot", "Spec", "State", "VarInfo", "select_properties"]
 
 State = tuple[Any, ...]
 
@@ -183,3 +183,13 @@ def _encode_value(t: ValueType, value: Any, out: list[Any]) -> None:
         if value not in t:
             raise ValueError(f"{value!r} is outside {t}")
         out.append(value)
+
+def select_properties(spec: Spec, names: list[str] | None) -> list[int]:
+    """Indices of the properties to check: all of them, or those named (unknown names are an input error)."""
+    if names is None:
+        return list(range(len(spec.properties)))
+    known = {p.name: i for i, p in enumerate(spec.properties)}
+    missing = [n for n in names if n not in known]
+    if missing:
+        raise InputError(f"model {spec.name} has no property {missing[0]!r} (its properties: {', '.join(known) or 'none'})")
+    return sorted(known[n] for n in dict.fromkeys(names))

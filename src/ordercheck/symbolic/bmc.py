@@ -47,10 +47,9 @@ from typing import Any
 
 import z3
 
-from ..explicit.bfs import select_properties
 from ..lang.errors import InputError
 from ..lang.model import Model, spec_of
-from ..lang.spec import Spec
+from ..lang.spec import Spec, select_properties
 from ..report.result import HOLDS, INCONCLUSIVE, VIOLATED, PropertyResult, Result, Stats
 from .encode import Encoding
 from .path import DEADLOCK, Obligation, Path, TimedSolver, model_error, obligation_of, violation_trace
