@@ -531,3 +531,35 @@ def test_documented_json_examples_have_the_documented_keys() -> None:
         assert [list(p) for p in doc["properties"]] == [["name", "kind", "verdict", "reason", "counterexample"]] * len(doc["properties"])
         if doc["counterexample"] is not None:
             assert itf_dumps(itf_to_trace(doc["counterexample"])) == json.dumps(doc["counterexample"], indent=2, ensure_ascii=False) + "\n"
+
+
+def test_json_carries_the_measured_fault_tolerance() -> None:
+    """With --tolerance each property's document gains a ``tolerance`` object (and only then)."""
+    from ordercheck import Const, MapOf, Model, SetOf, Var, action, check, invariant, require
+    from ordercheck.domain import Faults, Topology, never_lost
+
+    class Mirror(Model):
+        NODE = Const(Topology.from_nodes({"a": {"role": "db"}, "b": {"role": "db"}}))
+        ORDER = Const(("o1",))
+        disk = Var(MapOf(NODE, SetOf(ORDER)), init=(), medium="disk")
+        acked = Var(SetOf(ORDER), init=())
+        faults = Faults(crash=False, power_loss=False, disk_loss=True, budget=1)
+
+        @action(o=ORDER, n=NODE, on="n")
+        def store(s, o, n):
+            s.disk[n] = s.disk[n].add(o)
+
+        @action(o=ORDER)
+        def ack(s, o):
+            require(s.disk.holders(o).count() == 2)
+            s.acked = s.acked.add(o)
+
+        @invariant
+        def kept(s):
+            return never_lost(s.acked, copies=s.disk)
+
+    assert "tolerance" not in result_to_json(check(Mirror()))["properties"][0]
+    doc = result_to_json(check(Mirror(), tolerance=True))["properties"][0]["tolerance"]
+    # Two disk copies: one disk loss is survived, two (one per holder) lose the order.
+    assert (doc["measure"], doc["k"], doc["verdict"]) == ("fault budget", 1, "holds")
+    assert sorted(doc["failure_set"]) == ["disk_loss(n='a')", "disk_loss(n='b')"]

@@ -77,14 +77,24 @@ def _stats(stats: Stats) -> dict[str, Any]:
     }
 
 
-def _property(p: PropertyResult) -> dict[str, Any]:
-    return {
+def _property(p: PropertyResult, tolerance: Any = None) -> dict[str, Any]:
+    doc = {
         "name": p.name,
         "kind": p.kind,
         "verdict": p.verdict,
         "reason": p.reason,
         "counterexample": None if p.counterexample is None else trace_to_itf(p.counterexample),
     }
+    if tolerance is not None:
+        # Only when it was measured (--tolerance): the largest k that holds and what breaks k + 1.
+        doc["tolerance"] = {
+            "measure": tolerance.measure,
+            "k": tolerance.k,
+            "verdict": tolerance.verdict,
+            "reason": tolerance.reason,
+            "failure_set": list(tolerance.failure_set),
+        }
+    return doc
 
 
 def result_to_json(result: Result) -> dict[str, Any]:
@@ -117,7 +127,7 @@ def result_to_json(result: Result) -> dict[str, Any]:
         "engine": result.engine,
         "verdict": result.verdict,
         "reason": result.reason,
-        "properties": [_property(p) for p in result.properties],
+        "properties": [_property(p, result.extra.get("tolerance", {}).get(p.name)) for p in result.properties],
         "stats": _stats(result.stats),
         "counterexample": None if cex is None else trace_to_itf(cex),
     }
