@@ -526,3 +526,11 @@ def test_every_option_is_documented() -> None:
                 if option.startswith("--") and option != "--help" and option not in page:
                     missing.append(f"{name} {option}")
     assert not missing, missing
+
+
+def test_json_is_not_written_when_no_model_could_be_checked(tmp_path: Path) -> None:
+    """An error is not a verdict: a run whose only model fails to build writes no result document."""
+    target = tmp_path / "result.json"
+    code, _, err = run_cli("check", ROOT / "tests" / "data" / "bad_if.py", "--json", target)
+    assert code == 2 and not target.exists()
+    assert "no JSON document written" in err

@@ -343,12 +343,15 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(_design_table(table) + "\n")
     for line in write_reports(checked, html=args.html, junit=args.junit, sarif=args.sarif, markdown=args.markdown, svg=args.svg):
         out.write(line + "\n")
-    if args.json:
+    if args.json and not results:
+        # An error is not a verdict: no document rather than one that reads "inconclusive".
+        err.write(f"no JSON document written to {args.json}: no model could be checked\n")
+    elif args.json:
         docs = [result_to_json(r) for r in results]
         if len(docs) == 1 and not many:
             document: Any = docs[0]
         else:
-            document = {"verdict": combine_verdicts([r.verdict for r in results]) if results else INCONCLUSIVE, "results": docs}
+            document = {"verdict": combine_verdicts([r.verdict for r in results]), "results": docs}
         Path(args.json).write_text(json.dumps(document, indent=2) + "\n")
     if EXIT_ERROR in codes:
         return EXIT_ERROR
