@@ -26,7 +26,6 @@ Examples
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -149,11 +148,7 @@ class _Emitter:
 
     def shared(self, roots: list[ir.Expr]) -> set[ir.Expr]:
         """Nodes referenced more than once among ``roots`` (worth a local)."""
-        uses: Counter[ir.Expr] = Counter(roots)
-        for node in ir.walk(roots):
-            for arg in node.args:
-                uses[arg] += 1
-        return {n for n, k in uses.items() if k > 1 and n.op not in ("const", "var", "post")}
+        return {n for n in ir.reused(roots) if n.op not in ("var", "post")}
 
     def define(self, root: ir.Expr, shared: set[ir.Expr], lines: list[str], indent: str) -> None:
         """Emit locals for the shared nodes under ``root`` that are not yet defined."""

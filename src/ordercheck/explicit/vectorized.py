@@ -53,7 +53,6 @@ Examples
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -452,11 +451,7 @@ class _Emitter:
 
     def share(self, roots: Sequence[ir.Expr]) -> None:
         """Mark the nodes used more than once among ``roots`` (each becomes a local when first needed)."""
-        uses: Counter[ir.Expr] = Counter(roots)
-        for node in ir.walk(roots):
-            for arg in node.args:
-                uses[arg] += 1
-        self.shared_nodes |= {n for n, k in uses.items() if k > 1 and not n.is_const}
+        self.shared_nodes |= ir.reused(roots)
 
     def bind(self, root: ir.Expr) -> str:
         """``root`` assigned to a local (so that it is evaluated once), its name returned."""

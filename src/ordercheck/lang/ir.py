@@ -31,6 +31,7 @@ IntType(lo=1, hi=4)
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -62,6 +63,7 @@ __all__ = [
     "not_",
     "or_",
     "post",
+    "reused",
     "sub",
     "subset",
     "table",
@@ -424,6 +426,22 @@ def bits(type: SetType, members: Iterable[Expr]) -> Expr:
     if all(m.is_const for m in items):
         return const(type, sum(1 << i for i, m in enumerate(items) if m.data))
     return Expr("bits", items, type)
+
+
+def reused(roots: Iterable[Expr]) -> set[Expr]:
+    """The non-constant nodes referenced more than once among ``roots`` (worth computing once, into a local).
+
+    >>> x = var(0, IntType(0, 3))
+    >>> twice = add(x, x)
+    >>> reused([twice, eq(twice, const(IntType(2, 2), 2))]) == {twice, x}
+    True
+    """
+    items = list(roots)
+    uses: Counter[Expr] = Counter(items)
+    for node in walk(items):
+        for arg in node.args:
+            uses[arg] += 1
+    return {n for n, k in uses.items() if k > 1 and not n.is_const}
 
 
 def walk(roots: Iterable[Expr]) -> list[Expr]:
