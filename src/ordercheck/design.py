@@ -32,25 +32,63 @@ Examples
 
 from __future__ import annotations
 
+import difflib
+import math
 import re
+import reprlib
+import stat
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .domain.topology import Topology
+from .domain.topology import KNOWN_FAILURE_DOMAINS, RESERVED_ATTRIBUTES, Topology
 from .lang.errors import InputError, ModelError
 from .lang.model import Model
-from .protocols.family import FAULT_KIND_NAMES, PROPERTY_KINDS, FaultSettings, PropertySpec, Protocol, design_model
+from .protocols.family import (
+    BUILTIN_PROPERTY_NAMES,
+    FAULT_KIND_NAMES,
+    PROPERTY_KINDS,
+    FaultSettings,
+    PropertySpec,
+    Protocol,
+    design_model,
+)
 from .protocols.presets import PRESETS, apply_preset
 
-__all__ = ["Design", "DesignError", "load_design", "load_property_set"]
+__all__ = ["KNOWN_ROLES", "MAX_FILE_BYTES", "Design", "DesignError", "load_design", "load_property_set"]
 
 PROTOCOL_KNOBS = tuple(f.name for f in fields(Protocol))
-TOP_KEYS = ("name", "description", "orders", "node", "protocol", "check")
+TOP_KEYS = ("name", "description", "orders", "failure_domains", "node", "protocol", "check")
 CHECK_KEYS = ("properties", "property", "faults", "max_states", "max_seconds")
 FAULT_KEYS = ("kinds", "budget", "domain")
 PROPERTY_KEYS = ("name", "kind", "k", "domain", "description")
+NODE_KEYS = ("name", "role", "replication")
+# The roles the protocol family gives a meaning to; a node may have any other role (it then only stores).
+KNOWN_ROLES = ("app", "primary", "replica", "interface")
+# Design and property-set files are read whole; anything larger is not a design (and /dev/zero never ends).
+MAX_FILE_BYTES = 16 * 1024 * 1024
+# When tomllib runs out of stack, the error points at the first line nested deeper than this.
+MAX_NESTING = 64
+# Names a property may not take: the built-in goal and the deadlock check (--deadlock).
+RESERVED_PROPERTY_NAMES = (*BUILTIN_PROPERTY_NAMES, "deadlock")
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlist, _SHORT.maxdict = 2, 60, 60, 4, 4
+
+
+def _show(value: Any) -> str:
+    """A short ``repr`` of a value read from a file: nesting, long strings and long lists are cut."""
+    return _SHORT.repr(value)
+
+
+def _did_you_mean(word: Any, options: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the option closest to a misspelt ``word``, or nothing."""
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 class DesignError(InputError):
@@ -63,16 +101,32 @@ class DesignError(InputError):
 
 
 class _Lines:
-    """Finds the line of a key in a TOML file (tomllib gives values, not positions)."""
+    """Finds the line of a key in a TOML file (tomllib gives values, not positions).
+
+    One pass over the lines, each matched by anchored patterns, so the cost is linear in the
+    size of the file (a 10 MB string value is read once).  Lines inside multi-line strings are
+    skipped; a dotted key (``faults.budget = 2``) is recorded under its dotted name and its parts.
+    """
 
     _TABLE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
     _KEY = re.compile(r"^\s*(\"[^\"]+\"|'[^']+'|[A-Za-z0-9_.-]+)\s*=")
+    # A key inside an inline table: the lookbehind starts a match only at the start of a name.
+    _INLINE_KEY = re.compile(r"(?<![A-Za-z0-9_.-])([A-Za-z0-9_-]+)\s*=")
 
     def __init__(self, text: str) -> None:
         self.positions: dict[tuple[Any, ...], int] = {}
         counters: dict[str, int] = {}
         table: tuple[Any, ...] = ()
-        for number, line in enumerate(text.splitlines(), start=1):
+        open_string = ""
+        # TOML ends lines at \n only (str.splitlines would also split at \x0c or \u2028 inside strings).
+        for number, line in enumerate(text.split("\n"), start=1):
+            if open_string:
+                if line.count(open_string) % 2:
+                    open_string = ""
+                continue
+            for quote in ('"""', "'''"):
+                if line.count(quote) % 2:
+                    open_string = quote
             match = self._TABLE.match(line)
             if match:
                 name = match.group(2).strip()
@@ -87,12 +141,19 @@ class _Lines:
                 continue
             match = self._KEY.match(line)
             if match:
-                key = match.group(1).strip('"').strip("'")
+                raw = match.group(1)
+                key = raw.strip('"').strip("'")
                 path = table + (key,)
                 self.positions.setdefault(path, number)
-                # Keys of an inline table on the same line.
-                for inner in re.findall(r"([A-Za-z0-9_.-]+)\s*=", line[match.end():]):
-                    self.positions.setdefault(path + (inner,), number)
+                if raw[0] not in "\"'" and "." in key:
+                    dotted = key.split(".")
+                    for end in range(1, len(dotted) + 1):
+                        self.positions.setdefault(table + tuple(dotted[:end]), number)
+                rest = line[match.end():].lstrip()
+                if rest.startswith("{"):
+                    # Keys of an inline table on the same line.
+                    for inner in self._INLINE_KEY.findall(rest):
+                        self.positions.setdefault(path + (inner,), number)
 
     def line(self, *path: Any) -> int:
         for end in range(len(path), 0, -1):
@@ -105,7 +166,53 @@ def _key_text(path: tuple[Any, ...]) -> str:
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
+    return out if len(out) <= 120 else out[:100] + "..." + out[-17:]
+
+
+def _unreadable(path: Path) -> str:
+    """Why ``path`` cannot be a design or property-set file (a NUL in its name, not a regular file), or ``""``."""
+    if "\x00" in str(path):
+        return "the file name contains a NUL byte"
+    try:
+        info = path.stat()
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    if not stat.S_ISREG(info.st_mode):
+        what = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file (a device, a pipe or a socket)"
+        return f"is {what}; a design or property set is a TOML file"
+    if info.st_size > MAX_FILE_BYTES:
+        return f"is {info.st_size:,} bytes; design and property-set files are read up to {MAX_FILE_BYTES // 2**20} MB"
+    return ""
+
+
+def _nesting_line(text: str) -> int:
+    """The line where arrays or inline tables first nest deeper than :data:`MAX_NESTING` (0: nowhere).
+
+    Brackets inside strings and comments are skipped, roughly (enough for a file tomllib cannot read).
+    """
+    depth, line, quote, comment, escaped = 0, 1, "", False, False
+    for char in text:
+        if char == "\n":
+            line, comment = line + 1, False
+        elif comment:
+            continue
+        elif escaped:
+            escaped = False
+        elif quote:
+            if char == quote:
+                quote = ""
+            escaped = char == "\\" and quote == '"'
+        elif char in "\"'":
+            quote = char
+        elif char == "#":
+            comment = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return line
+        elif char in "]}":
+            depth = max(0, depth - 1)
+    return 0
 
 
 @dataclass
@@ -126,8 +233,17 @@ class Design:
     model_class: type[Model] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.model_class = design_model(self.name, self.topology, self.protocol, orders=self.orders, faults=self.faults,
-                                        properties=self.properties, replication=self.replication)
+        base = design_model(self.name, self.topology, self.protocol, orders=self.orders, faults=self.faults,
+                            properties=self.properties, replication=self.replication)
+        nodes = self.topology.nodes
+
+        def __init__(model: Model, **constants: Any) -> None:
+            # ``--const NODE=a,b`` would replace the topology by bare names: say so in the design's terms.
+            if "NODE" in constants and not (isinstance(constants["NODE"], tuple) and constants["NODE"] == nodes):
+                raise InputError("--const NODE: a design's nodes come from its [[node]] tables; edit the file")
+            base.__init__(model, **constants)
+
+        self.model_class = type(base.__name__, (base,), {"__init__": __init__, "__doc__": base.__doc__, "__module__": base.__module__})
 
     def model(self) -> Model:
         return self.model_class()
@@ -136,63 +252,109 @@ class Design:
 class _Reader:
     def __init__(self, path: Path) -> None:
         self.path = path
+        problem = _unreadable(path)
+        if problem:
+            raise DesignError(path, 0, "", problem)
         try:
-            self.text = path.read_text()
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_FILE_BYTES + 1)
         except OSError as exc:
             raise DesignError(path, 0, "", f"cannot be read: {exc.strerror or exc}") from None
+        if len(raw) > MAX_FILE_BYTES:
+            raise DesignError(path, 0, "", f"is larger than {MAX_FILE_BYTES // 2**20} MB, the limit for design and property-set files")
+        try:
+            self.text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw[:exc.start].count(b"\n") + 1
+            raise DesignError(path, line, "", f"is not UTF-8 text (byte 0x{raw[exc.start]:02x}); TOML files are UTF-8") from None
         try:
             self.data = tomllib.loads(self.text)
         except tomllib.TOMLDecodeError as exc:
             line = getattr(exc, "lineno", 0) or int((re.search(r"line (\d+)", str(exc)) or [0, 0])[1])
             raise DesignError(path, line, "", f"not valid TOML: {exc}") from None
+        except RecursionError:
+            raise DesignError(path, _nesting_line(self.text), "",
+                              "arrays or inline tables are nested too deeply to read (a design needs a few levels)") from None
         self.lines = _Lines(self.text)
 
     def error(self, path: tuple[Any, ...], message: str) -> DesignError:
         return DesignError(self.path, self.lines.line(*path), _key_text(path), message)
 
-    def unknown_keys(self, table: dict[str, Any], allowed: tuple[str, ...], at: tuple[Any, ...], extra: str = "") -> None:
+    def unknown_keys(self, table: dict[str, Any], allowed: Iterable[str], at: tuple[Any, ...], extra: str = "") -> None:
+        allowed = tuple(allowed)
         for key in table:
             if key not in allowed:
-                raise self.error(at + (key,), f"unknown key (known keys: {', '.join(allowed)}){extra}")
+                raise self.error(at + (key,), f"unknown key{_did_you_mean(key, allowed)} (known keys: {', '.join(allowed)}){extra}")
 
     def typed(self, value: Any, kind: type | tuple[type, ...], at: tuple[Any, ...], what: str) -> Any:
         if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
-            raise self.error(at, f"expected {what}, got {value!r}")
+            raise self.error(at, f"expected {what}, got {_show(value)}")
         if not isinstance(value, kind):
-            raise self.error(at, f"expected {what}, got {value!r}")
+            raise self.error(at, f"expected {what}, got {_show(value)}")
+        return value
+
+    def positive(self, value: Any, at: tuple[Any, ...], what: str, kind: type | tuple[type, ...] = int) -> Any:
+        """A number above 0 (finite: TOML has ``inf`` and ``nan``)."""
+        self.typed(value, kind, at, what)
+        if not (math.isfinite(value) and value > 0):
+            raise self.error(at, f"expected {what} above 0, got {_show(value)}")
         return value
 
 
-def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Product settings with dots in their names (``min.insync.replicas = 2``) read back as one key each."""
+def _flatten(table: dict[str, Any]) -> dict[str, Any]:
+    """Product settings with dots in their names (``min.insync.replicas = 2``) read back as one key each.
+
+    Iterative: a 3,000-part dotted key is 3,000 nested tables, deeper than Python recursion goes.
+    """
     out: dict[str, Any] = {}
-    for key, value in table.items():
-        name = f"{prefix}{key}"
+    pending: list[tuple[str, Any]] = [(key, value) for key, value in reversed(table.items())]
+    while pending:
+        name, value = pending.pop()
         if isinstance(value, dict) and name not in ("stores",):
-            out.update(_flatten(value, name + "."))
+            pending.extend((f"{name}.{key}", inner) for key, inner in reversed(value.items()))
         else:
             out[name] = value
     return out
+
+
+def _domain_names(topology: Topology) -> str:
+    return ", ".join(("node", *topology.domain_kinds))
 
 
 def _check_domain(reader: _Reader, topology: Topology | None, kind: str, at: tuple[Any, ...]) -> None:
     """A failure-domain kind that every node has (``node`` always exists)."""
     if topology is None or kind == "node":
         return
+    if kind not in topology.domain_kinds:
+        options = ("node", *topology.domain_kinds)
+        raise reader.error(at, f"no node has a {kind!r} attribute{_did_you_mean(kind, options)} (domains: {_domain_names(topology)})")
     try:
         topology.domain_values(kind)
     except ModelError as exc:
-        raise reader.error(at, f"{exc.message} (domains: {', '.join(('node', *topology.domain_kinds))})") from None
+        raise reader.error(at, f"{exc.message} (domains: {_domain_names(topology)})") from None
+
+
+@dataclass(frozen=True)
+class _Located:
+    """A property and where it was written: the file's reader and its key path there."""
+
+    spec: PropertySpec
+    reader: _Reader
+    at: tuple[Any, ...]
 
 
 def load_property_set(path: Path, topology: Topology | None = None) -> list[PropertySpec]:
     """The ``[[property]]`` entries of a property-set file (checked against ``topology`` when given)."""
+    return [located.spec for located in _property_set(Path(path), topology)]
+
+
+def _property_set(path: Path, topology: Topology | None) -> list[_Located]:
     reader = _Reader(path)
     reader.unknown_keys(reader.data, ("property", "description"), ())
     entries = reader.data.get("property")
     if not isinstance(entries, list) or not entries:
         raise reader.error(("property",), "a property set lists at least one [[property]] table")
-    return [_property(reader, entry, ("property", i), topology) for i, entry in enumerate(entries)]
+    return [_Located(_property(reader, entry, ("property", i), topology), reader, ("property", i)) for i, entry in enumerate(entries)]
 
 
 def _property(reader: _Reader, entry: Any, at: tuple[Any, ...], topology: Topology | None = None) -> PropertySpec:
@@ -200,15 +362,23 @@ def _property(reader: _Reader, entry: Any, at: tuple[Any, ...], topology: Topolo
         raise reader.error(at, "each property is a table")
     reader.unknown_keys(entry, PROPERTY_KEYS, at)
     kind = entry.get("kind")
-    if kind not in PROPERTY_KINDS:
-        raise reader.error(at + ("kind",), f"kind = {kind!r} is not one of {', '.join(PROPERTY_KINDS)}")
+    if not isinstance(kind, str) or kind not in PROPERTY_KINDS:
+        raise reader.error(at + ("kind",), f"kind = {_show(kind)} is not one of {', '.join(PROPERTY_KINDS)}{_did_you_mean(kind, PROPERTY_KINDS)}")
     name = reader.typed(entry.get("name", ""), str, at + ("name",), "a string")
+    if name in RESERVED_PROPERTY_NAMES:
+        raise reader.error(at + ("name",), f"{name!r} is the name of a check every design runs; give this property another name")
+    reader.typed(entry.get("description", ""), str, at + ("description",), "a string")
     k = reader.typed(entry.get("k", 1), int, at + ("k",), "a number of failures")
     if k < 0:
         raise reader.error(at + ("k",), "k is a number of failures, 0 or more")
     domain = entry.get("domain", "node")
     if isinstance(domain, list):
+        if not domain:
+            raise reader.error(at + ("domain",), "name at least one failure domain (domain = \"node\", or a list such as [\"rack\", \"site\"])")
         domain = tuple(reader.typed(d, str, at + ("domain",), "failure-domain names") for d in domain)
+        repeated = next((d for i, d in enumerate(domain) if d in domain[:i]), None)
+        if repeated is not None:
+            raise reader.error(at + ("domain",), f"the failure domain {repeated!r} is listed twice")
     else:
         reader.typed(domain, str, at + ("domain",), "a failure-domain name such as \"node\" or \"rack\"")
     if kind != "survives" and ("k" in entry or "domain" in entry):
@@ -231,7 +401,7 @@ def load_design(path: Path | str) -> Design:
     orders = reader.typed(data.get("orders", 1), int, ("orders",), "a number of orders")
     if not 1 <= orders <= 4:
         raise reader.error(("orders",), "explore between 1 and 4 concurrent orders (each more multiplies the states)")
-    topology = _topology(reader)
+    topology = _topology(reader, _declared_domains(reader))
     data_nodes = [n for n in topology.nodes if topology.role(n) in ("primary", "replica")]
     primary = next((n for n in topology.nodes if topology.role(n) == "primary"), "")
     protocol, replication = _protocol(reader, data_nodes, primary)
@@ -246,10 +416,26 @@ def load_design(path: Path | str) -> Design:
         raise reader.error(key, exc.message) from None
 
 
-def _topology(reader: _Reader) -> Topology:
+def _declared_domains(reader: _Reader) -> tuple[str, ...]:
+    """The failure domains the file declares (``failure_domains = ["cage"]``) beyond the known ones."""
+    at = ("failure_domains",)
+    declared = reader.typed(reader.data.get("failure_domains", []), list, at, "a list of failure-domain names")
+    for i, kind in enumerate(declared):
+        reader.typed(kind, str, at, "failure-domain names")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", kind):
+            raise reader.error(at, f"{_show(kind)} is not a failure-domain name (a word: letters, digits, _ and -)")
+        if kind in (*RESERVED_ATTRIBUTES, "node"):
+            raise reader.error(at, f"{kind!r} is a node key, not a failure domain")
+        if kind in declared[:i]:
+            raise reader.error(at, f"{kind!r} is declared twice")
+    return tuple(declared)
+
+
+def _topology(reader: _Reader, declared: tuple[str, ...]) -> Topology:
     nodes = reader.data.get("node")
     if not isinstance(nodes, list) or not nodes:
         raise reader.error(("node",), "a design lists its servers as [[node]] tables (name, role, failure domains)")
+    domains = (*KNOWN_FAILURE_DOMAINS, *declared)
     table: dict[str, dict[str, Any]] = {}
     for i, node in enumerate(nodes):
         at: tuple[Any, ...] = ("node", i)
@@ -260,18 +446,30 @@ def _topology(reader: _Reader) -> Topology:
             raise reader.error(at + ("name",), "every node has a name")
         if name in table:
             raise reader.error(at + ("name",), f"node {name!r} is listed twice")
-        if "role" not in node or not isinstance(node["role"], str):
+        role = node.get("role")
+        if not isinstance(role, str) or not role.strip():
             raise reader.error(at + ("role",), "every node has a role (app, primary, replica, interface, or any other name)")
+        if role not in KNOWN_ROLES and _did_you_mean(role, KNOWN_ROLES):
+            raise reader.error(at + ("role",), f"unknown role {role!r}{_did_you_mean(role, KNOWN_ROLES)}; the roles the protocol "
+                                               f"knows are {', '.join(KNOWN_ROLES)} (any other name is a node that only stores)")
         attrs = {}
         for key, value in node.items():
             if key == "name":
                 continue
+            if key not in NODE_KEYS and key not in domains:
+                raise reader.error(at + (key,), f"unknown node key{_did_you_mean(key, (*NODE_KEYS, *domains))}: a node has "
+                                                f"{', '.join(NODE_KEYS)} and failure domains ({', '.join(KNOWN_FAILURE_DOMAINS)}, "
+                                                "or others declared in failure_domains = [...])")
             if isinstance(value, bool) or not isinstance(value, (str, int)):
-                raise reader.error(at + (key,), f"a node attribute is a name or a number, got {value!r}")
+                raise reader.error(at + (key,), f"a node attribute is a name or a number, got {_show(value)}")
             attrs[key] = value
         if "replication" in attrs and attrs["role"] != "replica":
             raise reader.error(at + ("replication",), "only replicas have a replication mode")
         table[name] = attrs
+    used = {key for attrs in table.values() for key in attrs}
+    unused = [kind for kind in declared if kind not in used]
+    if unused:
+        raise reader.error(("failure_domains",), f"no node has a {unused[0]!r} attribute; declare only failure domains the nodes use")
     try:
         return Topology.from_nodes(table)
     except ModelError as exc:
@@ -284,14 +482,18 @@ def _protocol(reader: _Reader, data_nodes: list[str], primary: str) -> tuple[Pro
         raise reader.error(("protocol",), "a design has a [protocol] table (family = \"replicated-log\" and its knobs, or a preset)")
     family = section.get("family", "replicated-log")
     if family != "replicated-log":
-        raise reader.error(("protocol", "family"), f"unknown protocol family {family!r} (families: replicated-log)")
+        raise reader.error(("protocol", "family"), f"unknown protocol family {_show(family)}{_did_you_mean(family, ('replicated-log',))} "
+                                                   "(families: replicated-log)")
     preset = section.get("preset")
     knobs = {k: v for k, v in section.items() if k in PROTOCOL_KNOBS}
     product = _flatten({k: v for k, v in section.items() if k not in PROTOCOL_KNOBS and k not in ("family", "preset")})
     replication: dict[str, str] = {}
     if preset is not None:
-        if preset not in PRESETS:
-            raise reader.error(("protocol", "preset"), f"unknown preset {preset!r} (presets: {', '.join(PRESETS)})")
+        if not isinstance(preset, str) or preset not in PRESETS:
+            raise reader.error(("protocol", "preset"), f"unknown preset {_show(preset)}{_did_you_mean(preset, PRESETS)} (presets: {', '.join(PRESETS)})")
+        for setting, value in product.items():
+            if isinstance(value, (list, dict)):
+                raise reader.error(("protocol", setting), f"a product setting is a name, a number or true/false, got {_show(value)}")
         try:
             protocol, replication = apply_preset(preset, product, data_nodes, primary)
         except ModelError as exc:
@@ -304,22 +506,26 @@ def _protocol(reader: _Reader, data_nodes: list[str], primary: str) -> tuple[Pro
     else:
         if product:
             key = next(iter(product))
-            raise reader.error(("protocol", key), f"unknown key (knobs: {', '.join(PROTOCOL_KNOBS)}; product settings need a preset)")
+            known = (*PROTOCOL_KNOBS, "family", "preset")
+            raise reader.error(("protocol", key), f"unknown key{_did_you_mean(key, known)} (knobs: {', '.join(PROTOCOL_KNOBS)}; "
+                                                  "product settings need a preset)")
         protocol = Protocol()
     for key, value in knobs.items():
         default = getattr(Protocol(), key)
         if isinstance(default, bool) and not isinstance(value, bool):
-            raise reader.error(("protocol", key), f"expected true or false, got {value!r}")
+            raise reader.error(("protocol", key), f"expected true or false, got {_show(value)}")
         if isinstance(default, str) and not isinstance(value, str):
-            raise reader.error(("protocol", key), f"expected a string, got {value!r}")
+            raise reader.error(("protocol", key), f"expected a string, got {_show(value)}")
         if isinstance(default, int) and not isinstance(default, bool) and (isinstance(value, bool) or not isinstance(value, int)):
-            raise reader.error(("protocol", key), f"expected a number, got {value!r}")
+            raise reader.error(("protocol", key), f"expected a number, got {_show(value)}")
         if key == "stores":
             if not isinstance(value, dict):
                 raise reader.error(("protocol", key), "stores maps each role to a medium: { app = \"memory\", primary = \"disk\" }")
             for role, medium in value.items():
-                if medium not in ("memory", "os-cache", "disk"):
-                    raise reader.error(("protocol", key, role), f"{medium!r} is not a medium (memory, os-cache, disk)")
+                if not isinstance(medium, str) or medium not in ("memory", "os-cache", "disk"):
+                    media = ("memory", "os-cache", "disk")
+                    raise reader.error(("protocol", key, role), f"{_show(medium)} is not a medium{_did_you_mean(medium, media)} "
+                                                                f"({', '.join(media)})")
     changes: dict[str, Any] = {k: (dict(protocol.stores, **v) if k == "stores" else v) for k, v in knobs.items()}
     protocol = replace(protocol, **changes)
     return protocol, replication
@@ -330,46 +536,65 @@ def _check(reader: _Reader, topology: Topology) -> tuple[FaultSettings, list[Pro
     if not isinstance(section, dict):
         raise reader.error(("check",), "[check] is a table")
     reader.unknown_keys(section, CHECK_KEYS, ("check",))
-    faults_table = section.get("faults", {})
-    if not isinstance(faults_table, dict):
-        raise reader.error(("check", "faults"), "faults = { kinds = [...], budget = N, domain = \"node\" }")
-    reader.unknown_keys(faults_table, FAULT_KEYS, ("check", "faults"))
-    kinds = faults_table.get("kinds", ["crash", "power-loss", "disk-loss"])
-    if not isinstance(kinds, list):
-        raise reader.error(("check", "faults", "kinds"), "kinds is a list of fault kinds")
-    for kind in kinds:
-        if kind not in FAULT_KIND_NAMES:
-            raise reader.error(("check", "faults", "kinds"), f"unknown fault kind {kind!r} (kinds: {', '.join(FAULT_KIND_NAMES)})")
-    budget = reader.typed(faults_table.get("budget", 1), int, ("check", "faults", "budget"), "a number of faults")
-    if budget < 0:
-        raise reader.error(("check", "faults", "budget"), "the budget is a number of faults, 0 or more")
-    domain = reader.typed(faults_table.get("domain", "node"), str, ("check", "faults", "domain"), "a failure-domain name")
-    _check_domain(reader, topology, domain, ("check", "faults", "domain"))
-    properties: list[PropertySpec] = []
+    faults = _faults(reader, topology, section.get("faults", {}))
+    located: list[_Located] = []
     files = section.get("properties", [])
     if not isinstance(files, list):
         raise reader.error(("check", "properties"), "properties is a list of property-set files")
     for name in files:
         if not isinstance(name, str):
-            raise reader.error(("check", "properties"), f"a property-set file name is a string, got {name!r}")
+            raise reader.error(("check", "properties"), f"a property-set file name is a string, got {_show(name)}")
+        if "\x00" in name:
+            raise reader.error(("check", "properties"), f"the property-set file name {_show(name)} contains a NUL byte")
         target = (reader.path.parent / name).resolve()
         if not target.exists():
             raise reader.error(("check", "properties"), f"no property-set file {name!r} (looked for {target})")
-        properties.extend(load_property_set(target, topology))
+        problem = _unreadable(target)
+        if problem:
+            raise reader.error(("check", "properties"), f"the property set {name!r} {problem}")
+        located.extend(_property_set(target, topology))
     inline = section.get("property", [])
     if not isinstance(inline, list):
         raise reader.error(("check", "property"), "write each property as a [[check.property]] table")
-    properties.extend(_property(reader, entry, ("check", "property", i), topology) for i, entry in enumerate(inline))
-    if not properties:
+    located.extend(_Located(_property(reader, entry, ("check", "property", i), topology), reader, ("check", "property", i))
+                   for i, entry in enumerate(inline))
+    if not located:
         raise reader.error(("check",), "a design checks at least one property: list property-set files in properties = [...]")
-    labels = [p.label for p in properties]
-    duplicate = next((label for label in labels if labels.count(label) > 1), None)
-    if duplicate:
-        raise reader.error(("check",), f"two properties are both called {duplicate!r}; give one a name")
+    seen: dict[str, _Located] = {}
+    for entry in located:
+        label = entry.spec.label
+        if label in seen:
+            first = seen[label]
+            where = f"{first.reader.path}:{first.reader.lines.line(*first.at)}"
+            key = entry.at + (("name",) if entry.spec.name else ("kind",))
+            raise entry.reader.error(key, f"two properties are both called {label!r} (the other is at {where}); give one a name")
+        seen[label] = entry
     max_states = section.get("max_states")
     if max_states is not None:
-        reader.typed(max_states, int, ("check", "max_states"), "a number of states")
+        reader.positive(max_states, ("check", "max_states"), "a number of states")
     max_seconds = section.get("max_seconds")
     if max_seconds is not None:
-        reader.typed(max_seconds, (int, float), ("check", "max_seconds"), "a number of seconds")
-    return FaultSettings(tuple(kinds), budget, domain), properties, (max_states, max_seconds)
+        reader.positive(max_seconds, ("check", "max_seconds"), "a number of seconds", (int, float))
+    return faults, [entry.spec for entry in located], (max_states, max_seconds)
+
+
+def _faults(reader: _Reader, topology: Topology, table: Any) -> FaultSettings:
+    at: tuple[Any, ...] = ("check", "faults")
+    if not isinstance(table, dict):
+        raise reader.error(at, "faults = { kinds = [...], budget = N, domain = \"node\" }")
+    reader.unknown_keys(table, FAULT_KEYS, at)
+    kinds = table.get("kinds", ["crash", "power-loss", "disk-loss"])
+    if not isinstance(kinds, list):
+        raise reader.error(at + ("kinds",), "kinds is a list of fault kinds")
+    for i, kind in enumerate(kinds):
+        if not isinstance(kind, str) or kind not in FAULT_KIND_NAMES:
+            raise reader.error(at + ("kinds",), f"unknown fault kind {_show(kind)}{_did_you_mean(kind, FAULT_KIND_NAMES)} "
+                                                f"(kinds: {', '.join(FAULT_KIND_NAMES)})")
+        if kind in kinds[:i]:
+            raise reader.error(at + ("kinds",), f"the fault kind {kind!r} is listed twice")
+    budget = reader.typed(table.get("budget", 1), int, at + ("budget",), "a number of faults")
+    if budget < 0:
+        raise reader.error(at + ("budget",), "the budget is a number of faults, 0 or more")
+    domain = reader.typed(table.get("domain", "node"), str, at + ("domain",), "a failure-domain name")
+    _check_domain(reader, topology, domain, at + ("domain",))
+    return FaultSettings(tuple(kinds), budget, domain)

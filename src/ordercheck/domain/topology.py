@@ -31,9 +31,17 @@ from networkx.algorithms.isomorphism import GraphMatcher
 from ..lang.errors import ModelError
 from ..lang.types import Domain
 
-__all__ = ["NodeDomain", "Topology"]
+__all__ = ["KNOWN_FAILURE_DOMAINS", "NodeDomain", "Topology"]
 
 RESERVED_ATTRIBUTES = ("role", "name", "replication")
+
+# Failure domains a design file may name on its nodes without declaring them: the places, power feeds and
+# hosts that operators group servers by.  Any other name must be declared (``failure_domains = [...]``),
+# so that a misspelt node key (``replicaton``) is an error instead of a new failure domain.
+KNOWN_FAILURE_DOMAINS = (
+    "rack", "row", "room", "building", "site", "datacenter", "dc", "zone", "az", "availability_zone", "region",
+    "power", "pdu", "ups", "host", "hypervisor", "chassis", "enclosure", "switch", "network", "cloud",
+)
 
 
 class NodeDomain(Domain):

@@ -185,11 +185,17 @@ def _encode_value(t: ValueType, value: Any, out: list[Any]) -> None:
         out.append(value)
 
 def select_properties(spec: Spec, names: list[str] | None) -> list[int]:
-    """Indices of the properties to check: all of them, or those named (unknown names are an input error)."""
+    """Indices of the properties to check: all of them, or those named (unknown names are an input error).
+
+    The ``sometimes`` goals are always kept: they are what keeps an invariant's "holds" from being
+    vacuous (a design that never acknowledges an order loses none), so selecting properties never
+    drops them.  An empty list selects nothing (an exploration that counts states only).
+    """
     if names is None:
         return list(range(len(spec.properties)))
     known = {p.name: i for i, p in enumerate(spec.properties)}
     missing = [n for n in names if n not in known]
     if missing:
         raise InputError(f"model {spec.name} has no property {missing[0]!r} (its properties: {', '.join(known) or 'none'})")
-    return sorted(known[n] for n in dict.fromkeys(names))
+    goals = (i for i, p in enumerate(spec.properties) if p.kind == "sometimes" and names)
+    return sorted({*(known[n] for n in names), *goals})

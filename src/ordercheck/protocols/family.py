@@ -36,6 +36,7 @@ from ..lang.values import BoolVal, forall, require
 from .rules import MEDIA_ORDER, Clause, RuleError, parse_rule
 
 __all__ = [
+    "BUILTIN_PROPERTY_NAMES",
     "FAULT_KIND_NAMES",
     "FSYNC_POLICIES",
     "PROMOTE_RULES",
@@ -50,6 +51,8 @@ __all__ = [
 PROMOTE_RULES = ("any", "sync", "most-up-to-date", "majority", "successor", "none")
 FSYNC_POLICIES = ("before-ack", "periodic", "never")
 REPLICATION_MODES = ("sync", "async", "quorum", "chain")
+# The properties every design model adds to those its file lists (a file's property may not take these names).
+BUILTIN_PROPERTY_NAMES = ("an order can be acknowledged",)
 PROPERTY_KINDS = ("survives", "never_lost", "visible_after_failover", "no_duplicates", "single_primary", "registered_or_rejected")
 FAULT_KIND_NAMES = {"crash": "crash", "power-loss": "power_loss", "disk-loss": "disk_loss", "partition": "partition"}
 
@@ -507,7 +510,7 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
         """A design that can never acknowledge an order is reported, not passed."""
         return ~s.acked.is_empty()
 
-    an_order_can_be_acknowledged.label = "an order can be acknowledged"
+    an_order_can_be_acknowledged.label = BUILTIN_PROPERTY_NAMES[0]
     ns["an_order_can_be_acknowledged"] = an_order_can_be_acknowledged
     cls = type(_class_name(name), (Model,), ns)
     return cls
