@@ -146,9 +146,10 @@ class _Lines:
                 path = table + (key,)
                 self.positions.setdefault(path, number)
                 if raw[0] not in "\"'" and "." in key:
-                    dotted = key.split(".")
-                    for end in range(1, len(dotted) + 1):
-                        self.positions.setdefault(table + tuple(dotted[:end]), number)
+                    # Its first part and the whole path (shorter prefixes fall back to the first part).
+                    dotted = tuple(key.split("."))
+                    self.positions.setdefault(table + dotted[:1], number)
+                    self.positions.setdefault(table + dotted, number)
                 rest = line[match.end():].lstrip()
                 if rest.startswith("{"):
                     # Keys of an inline table on the same line.
@@ -235,11 +236,10 @@ class Design:
     def __post_init__(self) -> None:
         base = design_model(self.name, self.topology, self.protocol, orders=self.orders, faults=self.faults,
                             properties=self.properties, replication=self.replication)
-        nodes = self.topology.nodes
 
         def __init__(model: Model, **constants: Any) -> None:
             # ``--const NODE=a,b`` would replace the topology by bare names: say so in the design's terms.
-            if "NODE" in constants and not (isinstance(constants["NODE"], tuple) and constants["NODE"] == nodes):
+            if "NODE" in constants:
                 raise InputError("--const NODE: a design's nodes come from its [[node]] tables; edit the file")
             base.__init__(model, **constants)
 
@@ -565,8 +565,8 @@ def _check(reader: _Reader, topology: Topology) -> tuple[FaultSettings, list[Pro
         label = entry.spec.label
         if label in seen:
             first = seen[label]
-            where = f"{first.reader.path}:{first.reader.lines.line(*first.at)}"
-            key = entry.at + (("name",) if entry.spec.name else ("kind",))
+            where = f"{first.reader.path}:{first.reader.lines.line(*first.at, 'name' if first.spec.name else 'kind')}"
+            key = entry.at + ("name" if entry.spec.name else "kind",)
             raise entry.reader.error(key, f"two properties are both called {label!r} (the other is at {where}); give one a name")
         seen[label] = entry
     max_states = section.get("max_states")
