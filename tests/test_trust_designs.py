@@ -321,6 +321,29 @@ def test_unknown_keys_suggest_the_closest(tmp_path: Path, old: str, new: str, ke
     expect_error(write(tmp_path, text), key, f"did you mean {suggestion!r}?")
 
 
+@pytest.mark.parametrize(("old", "new", "key", "suggestion"), [
+    ('ack = "primary.disk and 1 of sync.disk"', 'ack = "primary.disk"\nfsync = "before_ack"', "protocol.fsync", "before-ack"),
+    ('ack = "primary.disk and 1 of sync.disk"', 'ack = "primary.disk"\npromote = "most-up-to-dat"', "protocol.promote", "most-up-to-date"),
+    ('replication = "sync"', 'replication = "synch"', "node[1].replication", "sync"),
+    ('ack = "primary.disk and 1 of sync.disk"', 'ack = "primary.disk"\nstores = { replcia = "memory" }', "protocol.stores.replcia", "replica"),
+], ids=["fsync", "promote", "replication", "stores-role"])
+def test_misspelt_values_suggest_the_closest(tmp_path: Path, old: str, new: str, key: str, suggestion: str) -> None:
+    text = VALID.replace(old, new + "  " + MARKER, 1)
+    expect_error(write(tmp_path, text), key, f"did you mean {suggestion!r}?")
+
+
+def test_a_misspelt_preset_setting_suggests_the_products_name(tmp_path: Path) -> None:
+    text = NODES + '\n[protocol]\npreset = "postgresql"\nsynchronous_comit = "on"  ' + MARKER + "\n" + CHECK
+    expect_error(write(tmp_path, text), "protocol.synchronous_comit", "did you mean 'synchronous_commit'?")
+
+
+def test_a_nul_byte_in_a_design_path(tmp_path: Path) -> None:
+    with pytest.raises(DesignError, match="NUL"):
+        load_design(tmp_path / "d\x00.toml")
+    code, _, err = run_cli("check", tmp_path / "d\x00.toml")
+    assert code == 2 and "Traceback" not in err
+
+
 def test_a_misspelt_medium_suggests_one(tmp_path: Path) -> None:
     text = VALID.replace("[protocol]", '[protocol]\nstores = { primary = "disc" }  ' + MARKER)
     expect_error(write(tmp_path, text), "protocol.stores.primary", "did you mean 'disk'?")

@@ -49,7 +49,10 @@ from .lang.model import Model
 from .protocols.family import (
     BUILTIN_PROPERTY_NAMES,
     FAULT_KIND_NAMES,
+    FSYNC_POLICIES,
+    PROMOTE_RULES,
     PROPERTY_KINDS,
+    REPLICATION_MODES,
     FaultSettings,
     PropertySpec,
     Protocol,
@@ -89,6 +92,12 @@ def _did_you_mean(word: Any, options: Iterable[str]) -> str:
         return ""
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _one_of(reader: _Reader, value: Any, choices: tuple[str, ...], at: tuple[Any, ...], name: str) -> None:
+    """``value`` is one of ``choices``, or a located error listing them (with the closest)."""
+    if not isinstance(value, str) or value not in choices:
+        raise reader.error(at, f"{name} = {_show(value)} is not one of {', '.join(choices)}{_did_you_mean(value, choices)}")
 
 
 class DesignError(InputError):
@@ -404,7 +413,7 @@ def load_design(path: Path | str) -> Design:
     topology = _topology(reader, _declared_domains(reader))
     data_nodes = [n for n in topology.nodes if topology.role(n) in ("primary", "replica")]
     primary = next((n for n in topology.nodes if topology.role(n) == "primary"), "")
-    protocol, replication = _protocol(reader, data_nodes, primary)
+    protocol, replication = _protocol(reader, data_nodes, primary, {topology.role(n) for n in topology.nodes})
     faults, properties, limits = _check(reader, topology)
     try:
         return Design(path, name, description, orders, topology, protocol, replication, faults, properties, *limits)
@@ -465,6 +474,8 @@ def _topology(reader: _Reader, declared: tuple[str, ...]) -> Topology:
             attrs[key] = value
         if "replication" in attrs and attrs["role"] != "replica":
             raise reader.error(at + ("replication",), "only replicas have a replication mode")
+        if "replication" in attrs:
+            _one_of(reader, attrs["replication"], REPLICATION_MODES, at + ("replication",), f"node {name!r}: replication")
         table[name] = attrs
     used = {key for attrs in table.values() for key in attrs}
     unused = [kind for kind in declared if kind not in used]
@@ -476,7 +487,7 @@ def _topology(reader: _Reader, declared: tuple[str, ...]) -> Topology:
         raise reader.error(("node",), exc.message) from None
 
 
-def _protocol(reader: _Reader, data_nodes: list[str], primary: str) -> tuple[Protocol, dict[str, str]]:
+def _protocol(reader: _Reader, data_nodes: list[str], primary: str, roles: set[str]) -> tuple[Protocol, dict[str, str]]:
     section = reader.data.get("protocol")
     if not isinstance(section, dict):
         raise reader.error(("protocol",), "a design has a [protocol] table (family = \"replicated-log\" and its knobs, or a preset)")
@@ -518,10 +529,15 @@ def _protocol(reader: _Reader, data_nodes: list[str], primary: str) -> tuple[Pro
             raise reader.error(("protocol", key), f"expected a string, got {_show(value)}")
         if isinstance(default, int) and not isinstance(default, bool) and (isinstance(value, bool) or not isinstance(value, int)):
             raise reader.error(("protocol", key), f"expected a number, got {_show(value)}")
+        if key in ("fsync", "promote"):
+            _one_of(reader, value, FSYNC_POLICIES if key == "fsync" else PROMOTE_RULES, ("protocol", key), key)
         if key == "stores":
             if not isinstance(value, dict):
                 raise reader.error(("protocol", key), "stores maps each role to a medium: { app = \"memory\", primary = \"disk\" }")
             for role, medium in value.items():
+                if role not in roles | set(KNOWN_ROLES):
+                    raise reader.error(("protocol", key, role), f"stores names the role {role!r}, which no node has"
+                                                                f"{_did_you_mean(role, roles)} (roles: {', '.join(sorted(roles))})")
                 if not isinstance(medium, str) or medium not in ("memory", "os-cache", "disk"):
                     media = ("memory", "os-cache", "disk")
                     raise reader.error(("protocol", key, role), f"{_show(medium)} is not a medium{_did_you_mean(medium, media)} "

@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Any
 
@@ -38,7 +39,9 @@ def _choice(settings: dict[str, Any], key: str, choices: tuple[Any, ...], defaul
 def _check_keys(settings: dict[str, Any], allowed: tuple[str, ...], preset: str) -> None:
     unknown = [k for k in settings if k not in allowed]
     if unknown:
-        raise ModelError(f"preset {preset!r} has no setting {unknown[0]!r} (its settings: {', '.join(allowed)})")
+        close = difflib.get_close_matches(unknown[0], allowed, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ModelError(f"preset {preset!r} has no setting {unknown[0]!r}{hint} (its settings: {', '.join(allowed)})")
 
 
 def postgresql(settings: dict[str, Any], data: list[str], primary: str) -> tuple[Protocol, dict[str, str]]:
