@@ -33,6 +33,7 @@ __all__ = [
     "MapVal",
     "SetVal",
     "TupleVal",
+    "UnsetVal",
     "Val",
     "coerce",
     "exists",
@@ -47,7 +48,6 @@ __all__ = [
     "min_of",
     "require",
     "to_bool",
-    "UnsetVal",
     "values_equal",
 ]
 

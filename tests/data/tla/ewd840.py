@@ -6,7 +6,7 @@ TLC's result for EWD840.cfg (N = 3, CHECK_DEADLOCK FALSE), as recorded in the re
 manifest.json: 302 distinct states, depth 10; TerminationDetection and Inv hold.
 """
 
-from ordercheck import Bool, Const, Elem, EachOf, Enum, MapOf, Model, OneOf, Var, action, exists, forall, implies, invariant, ite, require
+from ordercheck import Bool, Const, EachOf, Elem, Enum, MapOf, Model, OneOf, Var, action, exists, forall, implies, invariant, ite, require
 
 COLOR = Enum("white", "black")
 
