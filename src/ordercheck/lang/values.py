@@ -15,6 +15,7 @@ eq(var(0), const(1))
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from typing import Any, Protocol
@@ -53,9 +54,20 @@ __all__ = [
 
 TRUTH_MESSAGE = (
     "a state expression has no Python truth value: `if`, `and`, `or`, `not` and `while` cannot "
-    "look at state; use `&`, `|`, `~`, `implies(p, q)`, `ite(cond, a, b)` or `require(cond)` instead "
-    "(and min_of / max_of for Python's min() / max())"
+    "look at state; use `&`, `|`, `~`, `implies(p, q)`, `ite(cond, a, b)` or `require(cond)` instead"
 )
+MIN_MAX_MESSAGE = "Python's min() and max() cannot look at state (they ask which value is smaller); use min_of(...) or max_of(...)"
+
+
+def _truth_error() -> ModelError:
+    """The error for a Python truth test on state, with a pointer to min_of/max_of where min()/max() asked."""
+    import linecache
+    import re
+
+    # min() and max() are builtins without a frame of their own: two frames up is the line that called them.
+    frame = sys._getframe(2)
+    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno)
+    return ModelError(MIN_MAX_MESSAGE if re.search(r"\b(min|max)\(", line) else TRUTH_MESSAGE)
 
 
 class CheckSink(Protocol):
@@ -96,7 +108,7 @@ class Val:
     __hash__ = None  # type: ignore[assignment]
 
     def __bool__(self) -> bool:
-        raise ModelError(TRUTH_MESSAGE)
+        raise _truth_error()
 
     def __iter__(self) -> Any:
         raise ModelError("a state value cannot be iterated in Python; use forall(...) or exists(...)")
@@ -190,7 +202,7 @@ class BoolVal(ScalarVal):
     def __bool__(self) -> bool:
         if self.expr.is_const:
             return bool(self.expr.data)
-        raise ModelError(TRUTH_MESSAGE)
+        raise _truth_error()
 
     def __and__(self, other: Any) -> BoolVal:
         return BoolVal(ir.and_(self.expr, to_bool(other)))
