@@ -381,5 +381,5 @@ class BuiltinMin(Model):
 
 
 def test_python_min_on_state_points_to_min_of():
-    with pytest.raises(ModelError, match="use min_of\\(...\\) or max_of"):
+    with pytest.raises(ModelError, match=r"use min_of\(...\) or max_of"):
         BuiltinMin()
