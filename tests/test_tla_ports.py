@@ -10,8 +10,10 @@ the distinct and total counts.  Two numbers are not TLC's and say why where they
   gives the same state twice) and per stuttering ``Terminating`` step; where a port's actions
   do not split that way, the difference is computed by hand from the spec.
 - The Examples CI does not compare depths ("State depth not yet deterministic due to TLC bug",
-  tlaplus/tlaplus#883, in .github/scripts/tla_utils.py); EWD840's recorded depth is one more
-  than its breadth-first depth, which a plain-Python transcription of EWD840.tla here computes.
+  tlaplus/tlaplus#883, in .github/scripts/tla_utils.py); EWD840's and SpanTree's recorded depths
+  are one more than their breadth-first depths, which plain-Python transcriptions of the two
+  specs here compute (they agree with TLC's distinct and total counts).  For EWD840 the port's
+  generated count is checked against TLC's total counted TLC's way, per true disjunct.
 
 The ports found three gaps in the language, each fixed with its own test below: an
 ``@initial`` function that builds a map entry by entry, ``ite`` of two labels, and
@@ -85,6 +87,27 @@ def ewd840_depth(n: int) -> int:
 
     init = [(a, c, t, "black") for a in itertools.product((False, True), repeat=n)
             for c in itertools.product(("white", "black"), repeat=n) for t in range(n)]
+    return _levels(init, successors)
+
+
+def span_tree_depth() -> int:
+    """BFS levels of SpanTree.tla for SpanTree.cfg, by a direct transcription of Init and Next (no ordercheck)."""
+    nodes = ("n1", "n2", "n3", "n4", "n5")
+    edges = [{"n1", "n2"}, {"n1", "n3"}, {"n2", "n3"}, {"n2", "n4"}, {"n3", "n4"}, {"n3", "n5"}, {"n4", "n5"}]
+    max_cardinality = 6
+
+    def successors(state):
+        mom, dist = state
+        for i, n in enumerate(nodes):
+            for j, m in enumerate(nodes):
+                if {m, n} in edges and dist[j] < 1 + dist[i]:
+                    for d in range(dist[j] + 1, dist[i]):
+                        yield mom[:i] + (m,) + mom[i + 1 :], dist[:i] + (d,) + dist[i + 1 :]
+
+    return _levels([(nodes, tuple(0 if n == "n1" else max_cardinality for n in nodes))], successors)
+
+
+def _levels(init, successors) -> int:
     seen, frontier, levels = set(init), list(init), 0
     while frontier:
         levels += 1
@@ -104,9 +127,13 @@ PUBLISHED = [
     # pc "Done", x all 1, and y any vector but all zeros (y[i] copies x[i-1] after x[i-1] was set or
     # not; the last process to finish copies a 1), so 2^5 - 1 = 31 of them.
     ("simple", "Simple", 723, 1842 - 31, 11),
+    ("barrier", "Barrier", 64, 194, 7),                          # barriers/Barrier.cfg
     # ewd840/EWD840.cfg: TLC's 2,001 generated states count InitiateProbe and PassToken once per true
-    # disjunct of their enabling condition; the distinct count is TLC's, the depth is ewd840_depth(3).
-    ("ewd840", "EWD840", 302, None, None),
+    # disjunct of their enabling condition (test_ewd840_total_counted_as_tlc_counts); the distinct
+    # count is TLC's, the depth the transcription's (TLC records 10).
+    ("ewd840", "EWD840", 302, None, lambda: ewd840_depth(3)),
+    # SpanningTree/SpanTree.cfg: distinct and total are TLC's; the depth the transcription's (TLC records 6).
+    ("span_tree", "SpanTree", 1236, 10278, span_tree_depth),
 ]
 
 
@@ -118,12 +145,32 @@ def test_port_matches_tlc(port, cls, distinct, total, depth):
     assert r.stats.distinct_states == distinct
     if total is not None:
         assert r.stats.generated_states == total
-    assert r.stats.depth == (depth if depth is not None else ewd840_depth(3))
+    assert r.stats.depth == (depth() if callable(depth) else depth)
 
 
-def test_ewd840_depth_is_one_less_than_tlc_records():
-    """The transcription finds 9 levels for N = 3 where the manifest records 10 (tlaplus/tlaplus#883)."""
-    assert ewd840_depth(3) == 9
+def test_ewd840_total_counted_as_tlc_counts():
+    r"""TLC's 2,001 for EWD840.cfg: the initial states, plus one successor per enabled binding, plus one
+    more per extra true disjunct of InitiateProbe's (tcolor = "black" \/ color[0] = "black") and
+    PassToken's (~active[i] \/ color[i] = "black" \/ tcolor = "black") enabling conditions."""
+    from ordercheck.lang.interpret import successors
+
+    spec = spec_of(load_port("ewd840").EWD840())
+    reachable = _reachable(load_port("ewd840").EWD840())
+    transitions = sum(1 for state in reachable for _ in successors(spec, state))
+    repeats = 0
+    for state in map(spec.decode, reachable):
+        i, black = state["tpos"], lambda c: c == "black"
+        true = [black(state["tcolor"]), black(state["color"][0])] if i == 0 else \
+            [not state["active"][i], black(state["color"][i]), black(state["tcolor"])]
+        repeats += max(sum(true) - 1, 0)
+    assert len(spec.init_states) + transitions + repeats == 2001
+    assert check(load_port("ewd840").EWD840()).stats.generated_states == len(spec.init_states) + transitions
+
+
+def test_transcribed_depths_are_one_less_than_tlc_records():
+    """Where the manifest's depth is one more than a breadth-first search gives (tlaplus/tlaplus#883):
+    EWD840 with N = 3 (recorded 10) and SpanTree (recorded 6)."""
+    assert (ewd840_depth(3), span_tree_depth()) == (9, 5)
 
 
 @pytest.mark.parametrize("port", ["dining_philosophers", "chang_roberts", "prisoners"])
