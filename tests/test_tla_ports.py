@@ -34,6 +34,7 @@ import ordercheck
 from ordercheck import (
     Bool,
     Const,
+    EachOf,
     Enum,
     Int,
     MapOf,
@@ -43,6 +44,7 @@ from ordercheck import (
     Var,
     action,
     check,
+    forall,
     initial,
     invariant,
     ite,
@@ -430,3 +432,25 @@ class BuiltinMin(Model):
 def test_python_min_on_state_points_to_min_of():
     with pytest.raises(ModelError, match=r"use min_of\(...\) or max_of"):
         BuiltinMin()
+
+
+class Messages(Model):
+    RM = Const(("r1", "r2"))
+    MSG = Const(lambda m: [("Prepared", r) for r in m.RM] + [("Aborted", r) for r in m.RM])
+    ok = Var(MapOf(RM, Bool), init=EachOf((False, True)))
+    msgs = Var(SetOf(MSG), init=())
+
+    @action(r=RM)
+    def answer(s, r):
+        s.msgs = s.msgs.add((ite(s.ok[r], "Prepared", "Aborted"), r))   # a label choice inside a tuple
+
+    @invariant
+    def answers_match(s):
+        return forall(s.RM, lambda r: ~s.msgs.has((ite(s.ok[r], "Aborted", "Prepared"), r)))
+
+
+def test_ite_of_two_labels_inside_a_tuple():
+    """Each RM's ok is fixed from the start (4 initial states) and each may have answered or not:
+    4 x 2 x 2 = 16 states, and an RM's message always matches its ok."""
+    r = check(Messages())
+    assert (r.verdict, r.stats.distinct_states) == ("holds", 16)

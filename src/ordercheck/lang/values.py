@@ -465,6 +465,9 @@ def _component_equals(item: Any, component: Any) -> ir.Expr:
     if isinstance(item, FinVal):
         t = item.fin_type
         return ir.eq(item.expr, ir.const(t, t.index(component))) if component in t else ir.FALSE
+    if isinstance(item, ChoiceVal):
+        return ir.or_(ir.and_(item.cond, _component_equals(item.a, component)),
+                      ir.and_(ir.not_(item.cond), _component_equals(item.b, component)))
     if isinstance(item, (TupleVal, tuple)) and isinstance(component, tuple):
         items = item.items if isinstance(item, TupleVal) else item
         if len(items) != len(component):
