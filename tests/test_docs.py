@@ -266,3 +266,127 @@ def test_link_helpers() -> None:
     assert anchors("# Title\n## Sub `code` & more\n```\n# not a heading\n```\n## Title\n") == {"title", "sub-code--more", "title-1"}
     text = 'See [a](a.md#x "title"), ![img](pic.png), [b](<with space.md>), `[c](code.md)`, [d](https://x.org).\n[ref]: other.md\n'
     assert links(text) == ["a.md#x", "pic.png", "with space.md", "https://x.org", "other.md"]
+
+
+# ----------------------------------------------------------------------------- the docs agree with the code
+
+
+def _table_rows(markdown: str) -> list[str]:
+    return [line for line in markdown.splitlines() if line.startswith("| `")]
+
+
+def test_designs_md_documents_every_key_the_loader_accepts() -> None:
+    """Every key and value that a design file may hold is in docs/designs.md, taken from the loader's own lists."""
+    from ordercheck import design
+    from ordercheck.protocols import family
+
+    page = (DOCS / "designs.md").read_text(encoding="utf-8")
+    rows = _table_rows(page)
+    first_cells = {row.split("|")[1].strip() for row in rows}
+    missing = [k for k in design.PROTOCOL_KNOBS if f"`{k}`" not in first_cells]
+    missing += [k for k in design.TOP_KEYS if f"`{k}`" not in first_cells and f"`[{k}]`" not in first_cells and f"`[[{k}]]`" not in first_cells]
+    missing += [f"faults.{k}" for k in design.FAULT_KEYS if f"`faults.{k}`" not in first_cells]
+    missing += [k for k in design.CHECK_KEYS if k != "faults" and not any(f"`{k}`" in c or f"`[[check.{k}]]`" in c for c in first_cells)]
+    missing += [k for k in design.PROPERTY_KEYS if f"`{k}`" not in page]
+    assert not missing, f"docs/designs.md does not document the design keys {missing}"
+    knob_row = {row.split("|")[1].strip(): row for row in rows}
+    for knob, values in (("promote", family.PROMOTE_RULES), ("fsync", family.FSYNC_POLICIES)):
+        absent = [v for v in values if f"`{v}`" not in knob_row[f"`{knob}`"]]
+        assert not absent, f"the {knob} row of docs/designs.md lacks {absent}"
+    for values in (family.PROMOTE_RULES, family.REPLICATION_MODES, family.PROPERTY_KINDS):
+        absent = [v for v in values if not any(c == f"`{v}`" or c.startswith((f"`{v}` (", f"`{v}`,")) for c in first_cells)]
+        assert not absent, f"docs/designs.md has no row for {absent}"
+
+
+def test_designs_md_default_protocol_is_the_code_default() -> None:
+    """Section 5's ``[protocol]`` block says "These are the defaults": every knob, with Protocol()'s value."""
+    import tomllib
+    from dataclasses import asdict
+
+    from ordercheck.protocols.family import Protocol
+
+    page = (DOCS / "designs.md").read_text(encoding="utf-8")
+    section = page[page.index("## 5. The protocol knobs") : page.index("## 6.")]
+    assert "These are the defaults" in section
+    block = next(b for b in blocks(DOCS / "designs.md", section) if b.lang == "toml")
+    documented = tomllib.loads(block.text)["protocol"]
+    documented.pop("family")
+    assert documented == asdict(Protocol())
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f'"{value}"' if isinstance(value, str) else str(value)
+
+
+def test_preset_rows_name_every_knob_they_set() -> None:
+    """Each preset's row in section 8 names every knob the preset sets (with its default settings) away from
+    the family's default: as `knob = value` where the row gives one value, or `knob`: where it depends on settings."""
+    from dataclasses import fields
+
+    from ordercheck.protocols.family import Protocol
+    from ordercheck.protocols.presets import PRESETS
+
+    page = (DOCS / "designs.md").read_text(encoding="utf-8")
+    section = page[page.index("## 8. Presets") : page.index("## 9.")]
+    default = Protocol()
+    for name, preset in PRESETS.items():
+        row = next(r for r in _table_rows(section) if r.startswith(f"| `{name}` |"))
+        protocol, _ = preset({}, ["db1", "db2", "db3"], "db1")
+        for f in fields(Protocol):
+            value = getattr(protocol, f.name)
+            if value == getattr(default, f.name) or f.name == "stores":
+                continue
+            assert f"`{f.name} = {_toml_value(value)}`" in row or f"`{f.name}`:" in row, f"the {name} row does not say {f.name} = {value!r}"
+
+
+def test_help_texts_say_that_designs_are_checked_too() -> None:
+    from ordercheck.cli import build_parser
+
+    parser = build_parser()
+    assert ".toml" in parser.format_help()
+    subparsers = next(a for a in parser._actions if isinstance(a, __import__("argparse")._SubParsersAction))
+    for name in ("check", "explain", "replay"):
+        path = next(a for a in subparsers.choices[name]._actions if a.dest == "path")
+        assert ".toml" in (path.help or ""), f"ordercheck {name} --help does not say PATH may be a design"
+
+
+def test_cli_md_synopsis_matches_the_parser() -> None:
+    """The synopsis at the top of docs/cli.md has a line per subcommand, and each names every option with its choices."""
+    import argparse
+
+    from ordercheck.cli import build_parser
+
+    page = (DOCS / "cli.md").read_text(encoding="utf-8")
+    synopsis = next(b for b in blocks(DOCS / "cli.md", page) if b.lang == "text").text
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    parts = re.split(r"^(?=ordercheck )", synopsis, flags=re.MULTILINE)
+    by_command = {p.split()[1]: " ".join(p.split()) for p in parts if p.strip()}
+    assert sorted(by_command) == sorted(subparsers.choices), "docs/cli.md's synopsis lists other subcommands than the parser"
+    for name, sub in subparsers.choices.items():
+        for action in sub._actions:
+            if not action.option_strings or action.dest == "help":
+                continue
+            option = max(action.option_strings, key=len)
+            if action.choices:
+                option += " {" + ",".join(map(str, action.choices)) + "}"
+            assert option in by_command[name], f"docs/cli.md's synopsis of `ordercheck {name}` lacks {option}"
+
+
+def test_index_describes_every_subcommand_on_the_cli_page() -> None:
+    from ordercheck.cli import build_parser
+
+    row = next(line for line in (DOCS / "index.md").read_text(encoding="utf-8").splitlines() if "(cli.md)" in line)
+    subcommands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert all(f"`ordercheck {name}`" in row for name in subcommands), row
+
+
+def test_readme_names_no_file_outside_the_repository() -> None:
+    """Every ``*.md`` file the README names in code spans exists here (newcomers have the repository, nothing beside it)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    named = re.findall(r"`([\w./-]+\.md)`", text)
+    absent = [n for n in named if not (ROOT / n).exists()]
+    assert not absent, f"README.md names {absent}, which a clone does not have"
+    assert " soon" not in text, "README.md promises something 'soon'"

@@ -146,3 +146,43 @@ def test_assert_holds_in_a_hand_written_test(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*AssertionError: Counter: small is violated*", "*State 3: inc()*"])
+
+
+def _pytest_in(folder, *args: str):
+    """Run pytest as a reader types it, in ``folder`` (a subprocess: the rootdir is what pytest finds from there)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+    return subprocess.run([sys.executable, "-m", "pytest", *args], cwd=folder, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_a_project_inside_another_checks_its_own_model_folder(tmp_path) -> None:
+    """The tutorial's layout: ``shop/`` made inside a clone whose pyproject.toml makes the clone the rootdir.
+
+    The clone's own model/ holds a violated model; shop/model/ holds the Counter model, whose
+    ``bounded`` passes and ``small`` fails.  From shop/, exactly shop's two items run.
+    """
+    clone = tmp_path / "clone"
+    (clone / "model").mkdir(parents=True)
+    (clone / "pyproject.toml").write_text('[tool.pytest.ini_options]\ntestpaths = ["tests"]\naddopts = "-q"\n')
+    (clone / "model" / "other.py").write_text(MODEL.replace("Counter", "Other"))
+    shop = clone / "shop"
+    (shop / "model").mkdir(parents=True)
+    (shop / "model" / "counter.py").write_text(MODEL)
+    done = _pytest_in(shop, "--ordercheck", "-p", "no:cacheprovider", "-rA")
+    assert "1 failed, 1 passed" in done.stdout, done.stdout + done.stderr
+    assert "Counter::small" in done.stdout and "Other" not in done.stdout
+    # From the clone itself, the clone's model/ is the nearest.
+    done = _pytest_in(clone, "--ordercheck", "-p", "no:cacheprovider", "-rA", "model")
+    assert "1 failed, 1 passed" in done.stdout and "Other::small" in done.stdout, done.stdout + done.stderr
+
+
+def test_ordercheck_models_is_relative_to_the_current_directory(tmp_path) -> None:
+    clone = tmp_path / "clone"
+    (clone / "shop" / "designs").mkdir(parents=True)
+    (clone / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")
+    (clone / "shop" / "designs" / "counter.py").write_text(MODEL)
+    done = _pytest_in(clone / "shop", "--ordercheck-models", "designs", "-p", "no:cacheprovider")
+    assert "1 failed, 1 passed" in done.stdout, done.stdout + done.stderr

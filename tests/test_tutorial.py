@@ -1,6 +1,8 @@
 """docs/tutorial.md works as written: every command runs, with the exit code and the output it shows.
 
-The tutorial's fenced blocks are turned into one shell script, run in an empty folder:
+The tutorial's fenced blocks are turned into one shell script, run where the tutorial puts the
+reader: a folder laid out like a clone of the repository (its ``pyproject.toml`` and ``model/``),
+in which step 2 makes the project folder:
 
 * each line of a ```` ```sh ```` block is a command; it must exit 0, or the code a trailing
   ``# exits N`` comment gives.  Commands run in one shell, so ``cd`` carries over.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -86,8 +89,13 @@ def test_the_install_block_is_what_ci_runs() -> None:
 
 
 def test_every_command_of_the_tutorial_runs(tmp_path: Path) -> None:
-    work = tmp_path / "reader"
+    # Where the tutorial puts the reader: step 1 installs in a clone of the repository and step 2
+    # makes the project folder from there, so the commands run inside a copy of the clone's pytest
+    # configuration (pyproject.toml, which makes the clone pytest's rootdir) and its own model/.
+    work = tmp_path / "clone"
     work.mkdir()
+    shutil.copy(ROOT / "pyproject.toml", work / "pyproject.toml")
+    shutil.copytree(ROOT / "model", work / "model")
     outputs = tmp_path / "outputs"
     outputs.mkdir()
     script = ["set -u"]

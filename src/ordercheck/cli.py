@@ -64,11 +64,12 @@ def _positive_float(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="ordercheck", description="Check that acknowledged orders survive: explore every interleaving of a model's actions.")
+    parser = _Parser(prog="ordercheck", description="Check that acknowledged orders survive: explore every interleaving of the steps "
+                                                    "and faults of a model (.py) or a design (.toml).")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    c = sub.add_parser("check", help="check models (a .py file or a directory of them; ./model by default)")
-    c.add_argument("path", nargs="?", default="model", help="a model file or a directory of model files (default: ./model)")
+    c = sub.add_parser("check", help="check models and designs (a .py model, a .toml design, or a directory of them; ./model by default)")
+    c.add_argument("path", nargs="?", default="model", help="a model (.py) or design (.toml) file, or a directory of them (default: ./model)")
     c.add_argument("--model", action="append", default=[], metavar="NAME", help="check only this model class (repeatable)")
     c.add_argument("--const", action="append", default=[], metavar="NAME=V1,V2,...", help="override a constant (repeatable)")
     c.add_argument("--property", action="append", default=None, metavar="NAME", help="check only this property (repeatable)")
@@ -111,13 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--markdown", metavar="FILE", help="write a Markdown summary (for a CI job's summary page)")
 
     e = sub.add_parser("explain", help="explain a saved ITF trace in plain sentences")
-    e.add_argument("path", help="the model file or design the trace comes from")
+    e.add_argument("path", help="the model (.py) or design (.toml) file the trace comes from")
     e.add_argument("trace", help="the trace (.itf.json, as --trace-out writes it)")
     e.add_argument("--model", default=None, metavar="NAME", help="the model class (default: the one the trace names)")
     e.add_argument("--format", choices=("text", "mermaid"), default="text", help="plain sentences (default), or a Mermaid sequence diagram")
 
     r = sub.add_parser("replay", help="re-run a saved ITF trace against the current model")
-    r.add_argument("path", help="the model file")
+    r.add_argument("path", help="the model (.py) or design (.toml) file the trace comes from")
     r.add_argument("trace", help="the trace (.itf.json)")
     r.add_argument("--model", default=None, metavar="NAME", help="the model class (default: the one the trace names)")
     r.add_argument("--const", action="append", default=[], metavar="NAME=V1,V2,...", help="override a constant (default: the trace's constants)")

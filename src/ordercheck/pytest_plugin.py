@@ -14,8 +14,10 @@ folders is collected, one test item per model and property::
 Each model is checked once, with ``--continue`` semantics (every property gets its own verdict
 and shortest counterexample) and the bounds a design declares.  A violated property fails with
 the text counterexample and its plain-sentence explanation; an inconclusive one fails too
-(inconclusive is never a pass).  The folders are ``model`` unless ``--ordercheck-models DIR``
-(repeatable) or the ini setting names others, relative to the rootdir.  Collection is off by
+(inconclusive is never a pass).  The folder is the ``model`` folder nearest to the directory
+pytest runs in (that directory's, else its parent's, up to the rootdir), the way
+``ordercheck check`` reads ``./model``; ``--ordercheck-models DIR`` (repeatable, relative to the
+current directory) or the ini setting (relative to the ini file) names others.  Collection is off by
 default so that installing ordercheck never adds slow tests to a project that did not ask for
 them; ``-p no:ordercheck`` turns the plugin off altogether.  The items carry the ``ordercheck``
 marker (``-m "not ordercheck"`` leaves them out).
@@ -155,13 +157,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _folders(config: pytest.Config) -> list[Path]:
-    named = [Path(config.rootpath, d) for d in config.getoption("ordercheck_models", default=[]) or []]
+    here = Path(config.invocation_params.dir)
+    named = [here / d for d in config.getoption("ordercheck_models", default=[]) or []]
     if named:
         return [p.resolve() for p in named]
     ini = config.getini("ordercheck_models")
     if ini:
         return [Path(p).resolve() for p in ini]
-    return [Path(config.rootpath, _DEFAULT_FOLDER).resolve()]
+    return [_default_folder(here.resolve(), Path(config.rootpath).resolve())]
+
+
+def _default_folder(here: Path, rootdir: Path) -> Path:
+    """The ``model`` folder nearest to where pytest runs, looking up to the rootdir (as ``ordercheck check`` reads ``./model``).
+
+    A project folder inside another project (the tutorial's ``shop/`` inside a clone of
+    ordercheck, whose ``pyproject.toml`` makes the clone pytest's rootdir) checks its own designs,
+    not the enclosing project's.
+    """
+    for folder in (here, *here.parents):
+        if (folder / _DEFAULT_FOLDER).is_dir():
+            return folder / _DEFAULT_FOLDER
+        if folder == rootdir:
+            break
+    return rootdir / _DEFAULT_FOLDER
 
 
 def _enabled(config: pytest.Config) -> bool:

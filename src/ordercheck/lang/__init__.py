@@ -22,7 +22,7 @@ from .model import (
     step_invariant,
 )
 from .spec import Binding, Property, Spec
-from .values import exists, forall, implies, ite, require
+from .values import exists, forall, implies, ite, max_of, min_of, require
 
 __all__ = [
     "Binding",
@@ -50,6 +50,8 @@ __all__ = [
     "invariant",
     "ite",
     "lemma",
+    "max_of",
+    "min_of",
     "require",
     "sometimes",
     "spec_of",

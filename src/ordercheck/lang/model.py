@@ -45,7 +45,7 @@ from . import ir
 from .errors import ModelError, SourceLocation, user_location
 from .spec import Binding, Check, Property, Slot, Spec, VarInfo
 from .types import BoolType, Domain, FinType, IntType, MapType, SetType, ValueType, describe_value
-from .values import ACTIVE_SINK, coerce, from_leaves, leaves, to_bool
+from .values import ACTIVE_SINK, UnsetVal, coerce, from_leaves, leaves, to_bool
 
 __all__ = [
     "MEDIA",
@@ -570,9 +570,13 @@ class _Tracer:
         info = self.builder.var_info[name]
         exprs = (self.post if post else self.current)
         assert exprs is not None
-        chunk = exprs[info.first : info.first + info.count]
+        chunk: list[Any] = list(exprs[info.first : info.first + info.count])
         if any(e is None for e in chunk):
-            raise ModelError(f"{name} is read before it has an initial value")
+            if self.mode != "initial" or not isinstance(info.type, MapType):
+                raise ModelError(f"{name} is read before it has an initial value")
+            # An @initial function may build a map entry by entry (`for i in s.Node: s.m[i] = ...`):
+            # the entries not written yet are placeholders that refuse to be read.
+            chunk = [UnsetVal(self.builder.slots[info.first + j].name) if e is None else e for j, e in enumerate(chunk)]
         return from_leaves(info.type, chunk, (name, ()))
 
     def write(self, name: str, keys: tuple[Any, ...], value: Any) -> None:
@@ -826,9 +830,12 @@ class _Builder:
                     tracer = _Tracer(self, "initial", current)
                     if self._run(tracer, decl, params) is False:
                         continue
-                    unset = [s.var for s, e in zip(self.slots, tracer.current) if e is None]
+                    unset = [i for i, e in enumerate(tracer.current) if e is None]
                     if unset:
-                        message = f"variable {unset[0]} has no initial value: set it in this function or give init=..."
+                        info = self.var_info[self.slots[unset[0]].var]
+                        written = any(e is not None for e in tracer.current[info.first : info.first + info.count])
+                        what = self.slots[unset[0]].name if written else f"variable {info.name}"
+                        message = f"{what} has no initial value: set it in this function or give init=..."
                         raise self.fail(ModelError(message), _describe_binding(decl, params), decl.location)
                     states.append(tuple(e.data for e in tracer.current))
         return tuple(_dedupe(states))

@@ -15,6 +15,7 @@ eq(var(0), const(1))
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from typing import Any, Protocol
@@ -27,11 +28,13 @@ __all__ = [
     "ACTIVE_SINK",
     "BoolVal",
     "CheckSink",
+    "ChoiceVal",
     "FinVal",
     "IntVal",
     "MapVal",
     "SetVal",
     "TupleVal",
+    "UnsetVal",
     "Val",
     "coerce",
     "exists",
@@ -41,7 +44,9 @@ __all__ = [
     "ite",
     "leaves",
     "lift_int",
+    "max_of",
     "merge",
+    "min_of",
     "require",
     "to_bool",
     "values_equal",
@@ -51,6 +56,18 @@ TRUTH_MESSAGE = (
     "a state expression has no Python truth value: `if`, `and`, `or`, `not` and `while` cannot "
     "look at state; use `&`, `|`, `~`, `implies(p, q)`, `ite(cond, a, b)` or `require(cond)` instead"
 )
+MIN_MAX_MESSAGE = "Python's min() and max() cannot look at state (they ask which value is smaller); use min_of(...) or max_of(...)"
+
+
+def _truth_error() -> ModelError:
+    """The error for a Python truth test on state, with a pointer to min_of/max_of where min()/max() asked."""
+    import linecache
+    import re
+
+    # min() and max() are builtins without a frame of their own: two frames up is the line that called them.
+    frame = sys._getframe(2)
+    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno)
+    return ModelError(MIN_MAX_MESSAGE if re.search(r"\b(min|max)\(", line) else TRUTH_MESSAGE)
 
 
 class CheckSink(Protocol):
@@ -91,7 +108,7 @@ class Val:
     __hash__ = None  # type: ignore[assignment]
 
     def __bool__(self) -> bool:
-        raise ModelError(TRUTH_MESSAGE)
+        raise _truth_error()
 
     def __iter__(self) -> Any:
         raise ModelError("a state value cannot be iterated in Python; use forall(...) or exists(...)")
@@ -101,6 +118,70 @@ class Val:
 
     def __len__(self) -> int:
         raise ModelError("len() cannot be traced; write state_set.count()")
+
+
+class UnsetVal(Val):
+    """An entry of a map that an ``@initial`` function has not assigned yet.
+
+    Entry writes that together cover a map are its initial value (TLA+'s
+    ``[i \\in S |-> e]`` written as a loop); reading an entry before it is written
+    is the error, named after the entry.
+    """
+
+    __slots__ = ("where",)
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def fail(self) -> Any:
+        raise ModelError(f"{self.where} is read before it has an initial value")
+
+    def __getattr__(self, name: str) -> Any:
+        self.fail()
+
+    def __bool__(self) -> bool:
+        return bool(self.fail())
+
+    def __iter__(self) -> Any:
+        self.fail()
+
+    def __repr__(self) -> str:
+        return f"UnsetVal({self.where})"
+
+
+def _unset_operator(self: UnsetVal, *args: Any) -> Any:
+    self.fail()
+
+
+for _name in ("eq", "ne", "lt", "le", "gt", "ge", "add", "radd", "sub", "rsub", "mul", "rmul", "floordiv", "rfloordiv",
+              "mod", "rmod", "neg", "invert", "and", "rand", "or", "ror", "xor", "rxor", "getitem", "contains", "len"):
+    setattr(UnsetVal, f"__{_name}__", _unset_operator)
+
+
+class ChoiceVal(Val):
+    """``ite(cond, a, b)`` of two literals (labels, elements, set literals), not yet typed.
+
+    The value it meets types it, as for any literal: the variable it is assigned to
+    (``s.ret = ite(absent, "ok", "error")``), the value it is compared with, the set it
+    is added to, the map it indexes.  Each branch is checked against that type.
+    """
+
+    __slots__ = ("a", "b", "cond")
+
+    def __init__(self, cond: ir.Expr, a: Any, b: Any) -> None:
+        self.cond, self.a, self.b = cond, a, b
+
+    def __eq__(self, other: Any) -> BoolVal:  # type: ignore[override]
+        if isinstance(other, Val) and not isinstance(other, ChoiceVal):
+            return other == self  # type: ignore[no-any-return]
+        when_a, when_b = values_equal(self.a, other), values_equal(self.b, other)
+        return BoolVal(ir.or_(ir.and_(self.cond, when_a), ir.and_(ir.not_(self.cond), when_b)))
+
+    def __ne__(self, other: Any) -> BoolVal:  # type: ignore[override]
+        return ~(self == other)
+
+    def __repr__(self) -> str:
+        return f"ChoiceVal({self.cond!r}, {self.a!r}, {self.b!r})"
 
 
 class ScalarVal(Val):
@@ -121,7 +202,7 @@ class BoolVal(ScalarVal):
     def __bool__(self) -> bool:
         if self.expr.is_const:
             return bool(self.expr.data)
-        raise ModelError(TRUTH_MESSAGE)
+        raise _truth_error()
 
     def __and__(self, other: Any) -> BoolVal:
         return BoolVal(ir.and_(self.expr, to_bool(other)))
@@ -158,6 +239,10 @@ def to_bool(value: Any) -> ir.Expr:
 
 
 def _describe(value: Any) -> str:
+    if isinstance(value, UnsetVal):
+        value.fail()
+    if isinstance(value, ChoiceVal):
+        return f"ite(..., {describe_value(value.a)}, {describe_value(value.b)}), a choice between literals"
     if isinstance(value, ScalarVal):
         return f"a state expression of type {value.expr.type}"
     if isinstance(value, MapVal):
@@ -176,6 +261,8 @@ def lift_int(value: Any) -> ir.Expr:
     if isinstance(value, FinVal) and isinstance(value.expr.type, FinType) and value.expr.type.ints_only:
         t = value.expr.type
         return ir.table(value.expr, t.values, IntType(min(t.values), max(t.values)))
+    if isinstance(value, ChoiceVal):
+        return ir.ite(value.cond, lift_int(value.a), lift_int(value.b))
     raise ModelError(f"expected an integer, got {_describe(value)}")
 
 
@@ -347,7 +434,15 @@ def fin_match(t: FinType, value: Any) -> list[tuple[int, ir.Expr]]:
             if not (cond.is_const and not cond.data):
                 out.append((i, cond))
         return out
-    if isinstance(value, (BoolVal, SetVal, MapVal)):
+    if isinstance(value, ChoiceVal):
+        when_a, when_b = dict(fin_match(t, value.a)), dict(fin_match(t, value.b))
+        out = []
+        for i in range(len(t.values)):
+            cond = ir.or_(ir.and_(value.cond, when_a.get(i, ir.FALSE)), ir.and_(ir.not_(value.cond), when_b.get(i, ir.FALSE)))
+            if not (cond.is_const and not cond.data):
+                out.append((i, cond))
+        return out
+    if isinstance(value, (BoolVal, SetVal, MapVal, UnsetVal)):
         raise ModelError(f"{_describe(value)} is not an element of {t}")
     return [(t.index(value), ir.TRUE)] if value in t else _literal_error(t, value)
 
@@ -370,6 +465,9 @@ def _component_equals(item: Any, component: Any) -> ir.Expr:
     if isinstance(item, FinVal):
         t = item.fin_type
         return ir.eq(item.expr, ir.const(t, t.index(component))) if component in t else ir.FALSE
+    if isinstance(item, ChoiceVal):
+        return ir.or_(ir.and_(item.cond, _component_equals(item.a, component)),
+                      ir.and_(ir.not_(item.cond), _component_equals(item.b, component)))
     if isinstance(item, (TupleVal, tuple)) and isinstance(component, tuple):
         items = item.items if isinstance(item, TupleVal) else item
         if len(items) != len(component):
@@ -616,6 +714,9 @@ def make_val(expr: ir.Expr) -> ScalarVal:
 
 def merge(cond: ir.Expr, a: Any, b: Any) -> Any:
     """``a`` where ``cond`` holds, else ``b``: values of one type, maps entry by entry."""
+    for x in (a, b):
+        if isinstance(x, UnsetVal):
+            x.fail()
     if isinstance(a, MapVal) and isinstance(b, MapVal):
         return MapVal(a.type, tuple(merge(cond, x, y) for x, y in zip(a.entries, b.entries)))
     if isinstance(a, ScalarVal) and isinstance(b, ScalarVal):
@@ -625,6 +726,11 @@ def merge(cond: ir.Expr, a: Any, b: Any) -> Any:
 
 def coerce(value: Any, t: ValueType, what: str) -> Any:
     """``value`` as a value of type ``t``, with run-time checks where it may not fit."""
+    if isinstance(value, UnsetVal):
+        value.fail()
+    if isinstance(value, ChoiceVal):
+        # The target types the literals (DESIGN's literal typing): each branch is checked against it.
+        return merge(value.cond, coerce(value.a, t, what), coerce(value.b, t, what))
     if isinstance(t, MapType):
         if isinstance(value, MapVal):
             if value.type.domain.values != t.domain.values:
@@ -677,15 +783,19 @@ def leaves(value: Any) -> list[ir.Expr]:
     return [value.expr]
 
 
-def from_leaves(t: ValueType, exprs: Iterable[ir.Expr], loc: tuple[str, tuple[Any, ...]] | None = None) -> Any:
-    """A value of type ``t`` built from its slot expressions (the inverse of :func:`leaves`)."""
+def from_leaves(t: ValueType, exprs: Iterable[ir.Expr | UnsetVal], loc: tuple[str, tuple[Any, ...]] | None = None) -> Any:
+    """A value of type ``t`` built from its slot expressions (the inverse of :func:`leaves`).
+
+    A leaf may be an :class:`UnsetVal`: an entry that an ``@initial`` function has not assigned yet.
+    """
     it = iter(exprs)
 
     def build(tt: ValueType, path: tuple[Any, ...] | None) -> Any:
         if isinstance(tt, MapType):
             entries = tuple(build(tt.value, None if path is None else path + (i,)) for i in range(len(tt.domain.values)))
             return MapVal(tt, entries, None if loc is None or path is None else (loc[0], path))
-        return make_val(next(it))
+        leaf = next(it)
+        return leaf if isinstance(leaf, UnsetVal) else make_val(leaf)
 
     return build(t, None if loc is None else loc[1])
 
@@ -721,6 +831,14 @@ def ite(cond: Any, a: Any, b: Any) -> Any:
     if isinstance(a, IntVal) or isinstance(b, IntVal):
         # Integers are unbounded while computing: the result's range is the join of the branches'.
         return IntVal(ir.ite(c, lift_int(a), lift_int(b)))
+    if isinstance(a, ChoiceVal) or isinstance(b, ChoiceVal):
+        if all(isinstance(x, ChoiceVal) or not isinstance(x, Val) for x in (a, b)):
+            return ChoiceVal(c, a, b)
+        # One branch is typed: it types the literals of the other.
+        if isinstance(a, ChoiceVal):
+            a = _like(b, a)
+        else:
+            b = _like(a, b)
     if isinstance(a, Val) and not isinstance(b, Val):
         b = _like(a, b)
     elif isinstance(b, Val) and not isinstance(a, Val):
@@ -731,7 +849,9 @@ def ite(cond: Any, a: Any, b: Any) -> Any:
         elif isinstance(a, int) and isinstance(b, int):
             a, b = IntVal(lift_int(a)), IntVal(lift_int(b))
         else:
-            raise ModelError("ite() with two labels needs a typed branch: compare or assign it to a variable instead")
+            # Two literals (labels, elements, set literals): the value they meet types them, the
+            # variable it is assigned to or the value it is compared with (DESIGN's literal typing).
+            return ChoiceVal(c, a, b)
     if isinstance(a, IntVal) or isinstance(b, IntVal):
         return IntVal(ir.ite(c, lift_int(a), lift_int(b)))
     if isinstance(a, FinVal) and isinstance(b, FinVal) and a.fin_type != b.fin_type:
@@ -749,6 +869,34 @@ def _like(model: Any, literal: Any) -> Any:
     if isinstance(model, ScalarVal):
         return coerce(literal, model.expr.type, "ite")  # type: ignore[arg-type]
     raise ModelError(f"ite() cannot combine {_describe(model)} with {_describe(literal)}")
+
+
+def _extreme(values: tuple[Any, ...], smallest: bool, name: str) -> Any:
+    if len(values) == 1 and not isinstance(values[0], (int, Val)):
+        values = tuple(values[0])
+    if not values:
+        raise ModelError(f"{name}() needs at least one value")
+    if not any(isinstance(v, Val) for v in values):
+        return min(values) if smallest else max(values)
+    exprs = [lift_int(v) for v in values]
+    best = exprs[0]
+    for e in exprs[1:]:
+        best = ir.ite(ir.le(best, e) if smallest else ir.le(e, best), best, e)
+    return IntVal(best)
+
+
+def min_of(*values: Any) -> Any:
+    """The least of integer expressions: ``min_of(s.x, s.y, 3)``, or of one iterable of them.
+
+    Python's ``min()`` cannot look at state (it asks ``a < b`` for a Python truth value);
+    this is TLA+'s ``IF a <= b THEN a ELSE b``, built from ``ite`` so every backend has it.
+    """
+    return _extreme(values, True, "min_of")
+
+
+def max_of(*values: Any) -> Any:
+    """The greatest of integer expressions: ``max_of(s.x, s.y, 3)``, or of one iterable of them."""
+    return _extreme(values, False, "max_of")
 
 
 def require(cond: Any) -> None:

@@ -161,8 +161,11 @@ def prove(spec: Spec, enc: Encoding, obligations: list[Obligation], goals: Seque
 
 
 def _lemma_properties(spec: Spec, lemmas: Sequence[str | Property] | None) -> list[Property]:
+    if lemmas is None:
+        # The model's @lemma invariants, as check(engine="induction") and --engine induction use them.
+        lemmas = [p for p in spec.properties if p.lemma]
     out: list[Property] = []
-    for lemma in lemmas or ():
+    for lemma in lemmas:
         if isinstance(lemma, Property):
             prop = lemma
         else:
@@ -237,7 +240,8 @@ def induction(model: Model | Spec, *, max_k: int = 10, properties: list[str] | N
         base case: ``holds`` if reached within ``max_k`` states, else ``inconclusive``.
     lemmas : list of str or Property, optional
         Strengthening invariants: names of invariants (or step invariants) of the model, or
-        :class:`~ordercheck.lang.spec.Property` objects.  They are assumed in every state of the
+        :class:`~ordercheck.lang.spec.Property` objects; by default the model's ``@lemma``
+        invariants, and ``[]`` for none.  They are assumed in every state of the
         induction step and proved with the properties; their own verdicts are in ``extra["lemmas"]``
         (name to verdict) and ``extra["lemma_results"]`` (name to ``PropertyResult``, with the trace
         that refutes a false lemma).
