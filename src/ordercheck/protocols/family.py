@@ -70,6 +70,7 @@ class Protocol:
     outbox_until_delivered: bool = False
     rejoin_authoritative: bool = True
     restarted_primary_needs_election: bool = False
+    log_order: bool = True
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,13 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
     if protocol.client_retries:
         ns["retried"] = Var(SetOf(ORDER), init=())
     ns["registrations"] = Var(MapOf(ORDER, Int(0, 2)), init=0)
+    in_log_order = protocol.log_order and orders > 1
+    if in_log_order:
+        # The log's order: (a, b) when a precedes b.  A primary appends an order after everything it
+        # holds; nodes receive, write and fsync a prefix of their source's log (WAL, binlog, Kafka
+        # partition, Raft log, oplog), so "most up to date" compares positions.
+        ns["ORDER_PAIR"] = ORDER_PAIR = Const(tuple((a, b) for a in order_names for b in order_names if a != b))
+        ns["log_before"] = Var(SetOf(ORDER_PAIR), init=())
     if split_brain:
         ns["acting"] = Var(SetOf(NODE), init=(primary0,))
     after: dict[str, Any] = {}
@@ -203,7 +211,8 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
 
         after["disk_loss"] = lost_state
     ns["faults"] = Faults(crash="crash" in kinds, power_loss="power_loss" in kinds, disk_loss="disk_loss" in kinds,
-                          partition="partition" in kinds, budget=faults.budget, domain=faults.domain, after=after)
+                          partition="partition" in kinds, budget=faults.budget, domain=faults.domain, after=after,
+                          count_copy_losses=any(spec.kind == "survives" for spec in properties))
 
     def available(s: Any, n: Any) -> Any:
         """Up, and not rebuilding after a disk loss: a node that can take part."""
@@ -238,9 +247,27 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
             return [(n, s.sync_set.has(n)) for n in data]
         return [(n, BoolVal(ir.TRUE)) for n in sync_static]
 
+    def earlier(s: Any, o: Any) -> list[tuple[str, Any]]:
+        """Each other order, with the condition that it precedes ``o`` in the log."""
+        if not in_log_order:
+            return []
+        return [(x, s.log_before.has((x, o))) for x in order_names if x != o]
+
+    def in_order(s: Any, o: Any, has_earlier: Any, needs: Any) -> Any:
+        """Every order before ``o`` for which ``has_earlier(x)`` holds also satisfies ``needs(x)``: a step on ``o`` keeps a prefix."""
+        return BoolVal(ir.and_(*(_bool(~(before & has_earlier(x)) | needs(x)) for x, before in earlier(s, o))))
+
     def register(s: Any, o: Any, at: Any) -> None:
         # A request reaching the primary registers the order, once with idempotency keys.
         already = holds(s, at, o, "memory")
+        if in_log_order:
+            # Appended to the primary's log after every order it holds.
+            log = s.log_before
+            for x in order_names:
+                if x != o:
+                    held = holds(s, at, x, "memory")
+                    log = _ite(held, log.add((x, o)).remove((o, x)), log.remove((x, o)))
+            s.log_before = _ite(already, s.log_before, log)
         count = s.registrations[o]
         if protocol.idempotency_keys:
             s.registrations[o] = _ite(already | (count >= 1), count, count + 1)
@@ -345,6 +372,7 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
         @action(o=ORDER, n=writers, on="n")
         def write(s: Any, o: Any, n: Any) -> None:
             require(s.mem[n].has(o) & ~s.cache[n].has(o))
+            require(in_order(s, o, lambda x: s.mem[n].has(x), lambda x: s.cache[n].has(x)))
             s.cache[n] = s.cache[n].add(o)
             if store(n) == "disk" and protocol.fsync == "before-ack":
                 s.disk[n] = s.disk[n].add(o)
@@ -355,6 +383,7 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
         @action(o=ORDER, n=syncers, on="n")
         def fsync(s: Any, o: Any, n: Any) -> None:
             require(s.cache[n].has(o) & ~s.disk[n].has(o))
+            require(in_order(s, o, lambda x: s.cache[n].has(x), lambda x: s.disk[n].has(x)))
             s.disk[n] = s.disk[n].add(o)
 
         ns["fsync"] = fsync
@@ -375,6 +404,8 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
             require(s.primary != dst)
             ship = "os-cache" if _level(store(src)) >= 1 else "memory"
             require(holds(s, src, o, ship) & ~holds(s, dst, o, "memory"))
+            # The source streams its log in order: dst already has what precedes o there.
+            require(in_order(s, o, lambda x: holds(s, src, x, ship), lambda x: holds(s, dst, x, "memory")))
             s.mem[dst] = s.mem[dst].add(o)
 
         ns["replicate"] = replicate
@@ -437,8 +468,9 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
             if protocol.promote == "most-up-to-date":
                 return most_up_to_date(s, n, [(m, BoolVal(ir.TRUE)) for m in data])
             if protocol.promote == "majority":
-                # Raft's vote: a majority of live nodes whose logs on stable storage are no more up to date.
-                votes = [available(s, m) & (s.disk[m] <= s.disk[n]) for m in data]
+                # Raft's vote: a majority of live nodes whose logs (what they hold across a process crash:
+                # OS cache and disk) are no more up to date than the candidate's.
+                votes = [available(s, m) & (durable_log(s, m) <= durable_log(s, n)) for m in data]
                 return _count(votes) >= majority
             if protocol.promote == "successor":
                 # The head's successor in the chain (skipping failed servers) takes over.
@@ -471,8 +503,20 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
         @action(n=tuple(data), on="n", via=(lambda s, n: s.primary, "n"))
         def rebuild(s: Any, n: Any) -> None:
             require(s.rebuilding.has(n) & (s.primary != n) & serving(s, s.primary))
-            s.cache[n] = s.cache[n] | s.cache[s.primary] | s.disk[s.primary]
-            s.disk[n] = s.disk[n] | s.disk[s.primary]
+            if replication.get(n) == "chain":
+                # van Renesse and Schneider: a new server joins at the tail and copies the current tail.
+                # A rebuilt server keeps its place here, so it copies the server before it (for the
+                # last place, the current tail; for the first, the tail): then every server still has
+                # all that its successors have, the chain's invariant, and never the head's newer state.
+                at = chain.index(n)
+                sources = chain[at - 1::-1] + chain[:at:-1] if at else chain[:0:-1]
+                for i, m in enumerate(sources):
+                    first = BoolVal(ir.and_(_bool(available(s, m)), *(_bool(~available(s, e)) for e in sources[:i])))
+                    s.cache[n] = _ite(first, s.cache[n] | s.cache[m] | s.disk[m], s.cache[n])
+                    s.disk[n] = _ite(first, s.disk[n] | s.disk[m], s.disk[n])
+            else:
+                s.cache[n] = s.cache[n] | s.cache[s.primary] | s.disk[s.primary]
+                s.disk[n] = s.disk[n] | s.disk[s.primary]
             s.rebuilding = s.rebuilding.remove(n)
 
         ns["rebuild"] = rebuild
@@ -525,7 +569,8 @@ def _property(spec: PropertySpec, interfaces: list[str], data: list[str], split_
     def body(s: Any) -> Any:
         copies = (s.mem, s.cache, s.disk)
         if kind == "survives":
-            return survives(s.acked, copies=s.disk, k=spec.k, domain=spec.domain)
+            # Every copy counts, in every medium (DESIGN.md section 4): each is removed by one failure.
+            return survives(s.acked, copies=copies, k=spec.k, domain=spec.domain)
         if kind == "never_lost":
             lost_check = never_lost(s.acked, copies=copies)
             if interfaces:
