@@ -583,3 +583,65 @@ def test_majority_votes_compare_the_logs_the_voters_have(tmp_path: Path, orders:
     path = tmp_path / "raft-without-fsync.toml"
     path.write_text(RAFT_WITHOUT_FSYNC.format(orders=orders))
     assert tolerance(load_design(path), "visible_after_failover", max_k=2).k == 2
+
+
+# ----------------------------------------------------------------------------- InterSystems IRIS mirroring
+
+IRIS = ["db1", "db2", "db3"]   # db1 primary, db2 the backup failover member, db3 a DR async member
+
+
+def test_iris_settings_map_to_ack_rules() -> None:
+    """IRIS: SynchCommit ("Every TCOMMIT command requests a flush of the journal data involved in that
+    transaction to disk. When 1 (true) TCOMMIT does not complete until the journal data write
+    operation completes. When 0 (false) TCOMMIT does not wait for the write operation to complete";
+    https://docs.intersystems.com/latest/csp/docbook/DocBook.UI.Page.cls?KEY=RCPF_SYNCHCOMMIT), and
+    mirroring ("Transfer of journal records from the primary to the backup is synchronous, with the
+    primary waiting for acknowledgement from the backup at key points"; an async member "receives
+    journal data from the primary asynchronously"; High Availability Guide, Mirror Synchronization)."""
+    protocol, replication = apply_preset("iris", {}, IRIS, "db1")
+    assert (protocol.ack, protocol.promote, replication) == ("primary.memory", "sync", {"db2": "sync", "db3": "async"})
+    assert protocol.degrade_sync_after_timeout
+    protocol, replication = apply_preset("iris", {"SynchCommit": 1, "Backup": "db3", "DRPromotion": True}, IRIS, "db1")
+    assert (protocol.ack, protocol.promote, replication) == ("primary.disk and 1 of sync.memory", "any", {"db2": "async", "db3": "sync"})
+
+
+def test_iris_synchcommit_0_loses_a_commit_in_a_crash_of_the_primary(tmp_path: Path, orders: int) -> None:
+    """``SynchCommit = 0`` (the default): TCOMMIT "does not wait for the write operation to complete"
+    (RCPF_SYNCHCOMMIT): the committed journal data may be only in the primary's journal buffer, in
+    memory.  One crash of the primary loses an acknowledged commit: never_lost tolerance 0, broken
+    by crash(db1).  With ``SynchCommit = 1`` the journal is on disk first, and crashes cannot lose it
+    (holds for any number, checked to 2)."""
+    t = tolerance(preset_design(tmp_path, "iris", {}, IRIS, ["crash"], NEVER_LOST, orders=orders), "never_lost", max_k=2)
+    assert t.k == 0 and t.failure_set == ["crash(n='db1')"]
+    synch = preset_design(tmp_path, "iris", {"SynchCommit": 1}, IRIS, ["crash"], NEVER_LOST, orders=orders)
+    assert tolerance(synch, "never_lost", max_k=2).k == 2
+
+
+def test_iris_failover_to_the_active_backup_keeps_commits(tmp_path: Path, orders: int) -> None:
+    """``SynchCommit = 1``, one crash.  IRIS High Availability Guide, Failover Mirror Members: "When the
+    primary InterSystems IRIS instance becomes unavailable, the backup takes over, providing
+    uninterrupted access to the databases without risk of data loss"; automatic failover goes only
+    to an *active* backup, which has acknowledged every journal record the primary counted durable.
+    So after one crash the serving primary has every acknowledged commit (visible_after_failover
+    holds at budget 1).  Promoting the DR async member instead (``DRPromotion = true``) "may lose
+    data" (DOMAIN.md): one crash of the primary and db3's promotion serve a database without the
+    commit (tolerance 0, broken by crash(db1) and promote(db3))."""
+    synch = preset_design(tmp_path, "iris", {"SynchCommit": 1}, IRIS, ["crash"], VISIBLE, orders=orders)
+    assert check(synch.model()).property("visible_after_failover").verdict == "holds"
+    dr = preset_design(tmp_path, "iris", {"SynchCommit": 1, "DRPromotion": True}, IRIS, ["crash"], VISIBLE, orders=orders)
+    t = tolerance(dr, "visible_after_failover", max_k=1)
+    assert t.k == 0 and t.failure_set == ["crash(n='db1')"] and breaking_steps(t)[-1] == "promote(n='db3')"
+
+
+def test_iris_a_backup_that_misses_the_qos_timeout_leaves_the_primary_alone(tmp_path: Path, orders: int) -> None:
+    """``SynchCommit = 1``, disk losses.  IRIS: a backup that does not acknowledge within the QoS
+    timeout is no longer active, and the primary carries on alone (DOMAIN.md; High Availability
+    Guide, "Backup Status and Automatic Failover" and "Quality of Service Timeout Setting").  The
+    primary then acknowledges with its own journal only: the backup is demoted (no fault), a commit
+    is acknowledged, and one disk loss of the primary loses it (never_lost tolerance 0, the backup's
+    demotion before the acknowledgement in the trace)."""
+    design = preset_design(tmp_path, "iris", {"SynchCommit": 1}, IRIS, ["disk-loss"], NEVER_LOST, orders=orders)
+    t = tolerance(design, "never_lost", max_k=1)
+    assert t.k == 0 and t.failure_set == ["disk_loss(n='db1')"]
+    steps = breaking_steps(t)
+    assert steps.index("drop_from_sync(r='db2')") < steps.index("ack(o='o1')")

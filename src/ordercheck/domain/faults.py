@@ -135,7 +135,8 @@ class Faults(ModelExtension):
             ctx.add_action("restart", _restart(self.after.get("restart")), n=nodes)
         if self.domain != "node" and self.kinds["power_loss"]:
             groups = {value: topology.members(self.domain, value) for value in topology.domain_values(self.domain)}
-            ctx.add_action("power_loss", _domain_power_loss(self.domain, groups, media, budget, copies), **{self.domain: tuple(groups)})
+            ctx.add_action("power_loss", _domain_power_loss(self.domain, groups, media, budget, copies, self.after.get("power_loss")),
+                           **{self.domain: tuple(groups)})
         if self.kinds["partition"] and links:
             ctx.add_action("partition", _partition(links, budget), a=nodes, b=nodes)
             ctx.add_action("heal", _heal(links), a=nodes, b=nodes)
@@ -264,7 +265,7 @@ def _restart(after: Any) -> Any:
 
 
 def _domain_power_loss(kind: str, groups: dict[Any, tuple[str, ...]], media: dict[str, tuple[str, Any]], budget: int,
-                       copies: tuple[tuple[Any, ...], list[str]] = ((), [])) -> Any:
+                       copies: tuple[tuple[Any, ...], list[str]] = ((), []), after: Any = None) -> Any:
     def power_loss(s: Any, **params: Any) -> None:
         members = groups[params[kind]]
         require(BoolVal(ir.or_(*(s.up[m].expr for m in members))))
@@ -276,6 +277,10 @@ def _domain_power_loss(kind: str, groups: dict[Any, tuple[str, ...]], media: dic
         for m in members:
             s.up[m] = False
         s.faults_spent = s.faults_spent + 1
+        if after is not None:
+            # Every member is down afterwards: what happens to a node that goes down happens to each.
+            for m in members:
+                after(s, m)
 
     # The tracer passes parameters by keyword and reads their names from the signature.
     power_loss.__signature__ = inspect.Signature([  # type: ignore[attr-defined]

@@ -189,7 +189,15 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
         ns["log_before"] = Var(SetOf(ORDER_PAIR), init=())
     if split_brain:
         ns["acting"] = Var(SetOf(NODE), init=(primary0,))
-    after: dict[str, Any] = {}
+    hooks: dict[str, list[Any]] = {"crash": [], "power_loss": [], "disk_loss": []}
+    if protocol.degrade_sync_after_timeout:
+        # A member that goes down is no longer synchronous (IRIS: the backup is no longer active;
+        # Kafka: the follower leaves the ISR); it is again once it has caught up (rejoin_sync).
+        def leave_sync(s: Any, n: Any) -> None:
+            s.sync_set = s.sync_set.remove(n)
+
+        for kind in hooks:
+            hooks[kind].append(leave_sync)
     if protocol.restarted_primary_needs_election:
         # A node that went down lost its leadership (Raft: it restarts as a follower; Kafka: the
         # controller moves leadership): it leads again only if elected again.
@@ -198,18 +206,17 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
         def depose(s: Any, n: Any) -> None:
             s.deposed = s.deposed.add(n)
 
-        for kind in ("crash", "power_loss", "disk_loss"):
-            after[kind] = depose
+        for kind in hooks:
+            hooks[kind].append(depose)
     if not protocol.rejoin_authoritative:
         # A node that lost its disk comes back empty and must rebuild from the primary before it serves.
         ns["rebuilding"] = Var(SetOf(NODE), init=())
 
         def lost_state(s: Any, n: Any) -> None:
             s.rebuilding = s.rebuilding.add(n)
-            if protocol.restarted_primary_needs_election:
-                s.deposed = s.deposed.add(n)
 
-        after["disk_loss"] = lost_state
+        hooks["disk_loss"].append(lost_state)
+    after = {kind: _all_of(fns) for kind, fns in hooks.items() if fns}
     ns["faults"] = Faults(crash="crash" in kinds, power_loss="power_loss" in kinds, disk_loss="disk_loss" in kinds,
                           partition="partition" in kinds, budget=faults.budget, domain=faults.domain, after=after,
                           count_copy_losses=any(spec.kind == "survives" for spec in properties))
@@ -541,7 +548,17 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
             require(s.sync_set.has(r))
             s.sync_set = s.sync_set.remove(r)
 
-        ns["drop_from_sync"] = drop_from_sync
+        rejoinable = tuple(n for n in data if n in sync_static or n == primary0)
+
+        @action(r=rejoinable, on="r", via=(lambda s, r: s.primary, "r"))
+        def rejoin_sync(s: Any, r: Any) -> None:
+            # A member that is not synchronous becomes so again once it holds everything the serving
+            # primary has written (IRIS: the backup caught up and is active; Kafka: back in the ISR).
+            require(~s.sync_set.has(r) & (s.primary != r) & available(s, r) & serving(s, s.primary))
+            require(BoolVal(ir.and_(*(_bool(~holds(s, s.primary, o, "os-cache") | holds(s, r, o, "memory")) for o in order_names))))
+            s.sync_set = s.sync_set.add(r)
+
+        ns["drop_from_sync"], ns["rejoin_sync"] = drop_from_sync, rejoin_sync
 
     for spec in properties:
         ns[_identifier(spec.label, ns)] = _property(spec, interfaces, data, split_brain, serving)
@@ -555,6 +572,15 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
     ns["an_order_can_be_acknowledged"] = an_order_can_be_acknowledged
     cls = type(_class_name(name), (Model,), ns)
     return cls
+
+
+def _all_of(fns: list[Any]) -> Any:
+    """One fault hook that runs each of ``fns`` in turn."""
+    def run(s: Any, n: Any) -> None:
+        for fn in fns:
+            fn(s, n)
+
+    return run
 
 
 def _cut_off(s: Any, n: Any, pairs: list[tuple[str, str]]) -> Any:

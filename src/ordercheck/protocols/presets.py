@@ -232,8 +232,10 @@ def iris(settings: dict[str, Any], data: list[str], primary: str) -> tuple[Proto
     else:
         ack = "primary.memory"
     promote = "any" if values["DRPromotion"] or backup is None else "sync"
+    # A primary that restarts before a failover recovers from its journal and carries on; a member that
+    # lost its disk is rebuilt from a backup of the primary.
     return Protocol(stores=dict(STORES), fsync="periodic", ack=ack, promote=promote, degrade_sync_after_timeout=True,
-                    rejoin_authoritative=False, restarted_primary_needs_election=True), replication
+                    rejoin_authoritative=False), replication
 
 
 # ----------------------------------------------------------------------------- MySQL
@@ -272,7 +274,7 @@ def mysql(settings: dict[str, Any], data: list[str], primary: str) -> tuple[Prot
     ack = f"{local} and {count} of sync.disk" if semisync and replicas else local
     promote = "most-up-to-date" if values["failover"] == "most-up-to-date" else "any"
     return Protocol(stores=dict(STORES), fsync="periodic", ack=ack, promote=promote, degrade_sync_after_timeout=bool(semisync and replicas),
-                    rejoin_authoritative=False, restarted_primary_needs_election=True), replication
+                    rejoin_authoritative=False), replication
 
 
 # ----------------------------------------------------------------------------- MongoDB
@@ -309,7 +311,8 @@ def redis(settings: dict[str, Any], data: list[str], primary: str) -> tuple[Prot
     ``appendonly = "yes"`` every node also appends to its AOF: ``appendfsync = "always"`` fsyncs
     before replying (disk), ``everysec`` writes at once and fsyncs once a second (OS cache),
     ``no`` leaves flushing to the OS (OS cache).  Sentinel promotes the replica with the largest
-    replication offset (the most up to date), and reconfigures a returning master as a replica.
+    replication offset (the most up to date) once the master is down; a master that restarts
+    before that carries on.
     """
     values = _read(settings, "redis")
     replicas = [n for n in data if n != primary]
@@ -325,8 +328,7 @@ def redis(settings: dict[str, Any], data: list[str], primary: str) -> tuple[Prot
     if wait:
         ack += f" and {wait} of replica.memory"
     replication = {n: "async" for n in replicas}
-    return Protocol(stores=stores, fsync=fsync, ack=ack, promote="most-up-to-date",
-                    rejoin_authoritative=False, restarted_primary_needs_election=True), replication
+    return Protocol(stores=stores, fsync=fsync, ack=ack, promote="most-up-to-date", rejoin_authoritative=False), replication
 
 
 SETTINGS: dict[str, tuple[Setting, ...]] = {
