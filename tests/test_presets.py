@@ -645,3 +645,86 @@ def test_iris_a_backup_that_misses_the_qos_timeout_leaves_the_primary_alone(tmp_
     assert t.k == 0 and t.failure_set == ["disk_loss(n='db1')"]
     steps = breaking_steps(t)
     assert steps.index("drop_from_sync(r='db2')") < steps.index("ack(o='o1')")
+
+
+# ----------------------------------------------------------------------------- MySQL, MongoDB, Redis
+
+MY = ["db1", "db2", "db3"]
+
+
+def test_mysql_asynchronous_replication_loses_commits_on_failover(tmp_path: Path, orders: int) -> None:
+    """MySQL's default asynchronous replication (MySQL 8.0 Reference Manual, "Semisynchronous
+    Replication", https://dev.mysql.com/doc/refman/8.0/en/replication-semisync.html): "With
+    asynchronous replication, if the source crashes, transactions that it has committed might not
+    have been transmitted to any replica. Failover from source to replica in this case might result
+    in failover to a server that is missing transactions relative to the source."  One crash of the
+    source and the promotion of a replica lose a commit: visible_after_failover tolerance 0."""
+    design = preset_design(tmp_path, "mysql", {}, MY, ["crash"], VISIBLE, orders=orders)
+    t = tolerance(design, "visible_after_failover", max_k=1)
+    assert t.k == 0 and t.failure_set == ["crash(n='db1')"] and breaking_steps(t)[-1].startswith("promote(")
+
+
+def test_mysql_semisync_keeps_commits_until_it_falls_back(tmp_path: Path, orders: int) -> None:
+    """Semisynchronous replication, one replica to wait for, failover to the most up-to-date replica.
+
+    The same page: "The replica acknowledges receipt of a transaction's events only after the
+    events have been written to its relay log and flushed to disk", and the source answers the
+    client only after one replica acknowledged.  So a commit is on db1's and on some replica's disk,
+    and failing over to the replica with the most of the binary log after one crash keeps it
+    (visible_after_failover holds at budget 1) — provided no replica misses the timeout, written as
+    the knob ``degrade_sync_after_timeout = false``.  With the product's behaviour, "If no replica
+    acknowledges the transaction during the timeout period, the source reverts to asynchronous
+    replication": the fallback (drop_from_sync, no fault), a commit, one crash and a promotion lose
+    it (tolerance 0)."""
+    settings = {"rpl_semi_sync_source_enabled": True, "failover": "most-up-to-date"}
+    steady = preset_design(tmp_path, "mysql", dict(settings, degrade_sync_after_timeout=False), MY, ["crash"], VISIBLE, orders=orders)
+    assert check(steady.model()).property("visible_after_failover").verdict == "holds"
+    t = tolerance(preset_design(tmp_path, "mysql", settings, MY, ["crash"], VISIBLE, orders=orders), "visible_after_failover", max_k=1)
+    assert t.k == 0 and any(s.startswith("drop_from_sync(") for s in breaking_steps(t))
+
+
+def test_mongodb_w1_is_rolled_back_and_majority_is_not(tmp_path: Path, orders: int) -> None:
+    """MongoDB, three members.  Write concern (https://www.mongodb.com/docs/manual/reference/write-concern/)
+    and "Rollbacks During Replica Set Failover"
+    (https://www.mongodb.com/docs/manual/core/replica-set-rollbacks/): with ``w: 1`` a write
+    acknowledged by the primary alone "can be rolled back if the primary steps down before the
+    write operations have replicated" — one crash of the primary and an election lose it
+    (visible_after_failover tolerance 0).  With ``w: "majority"`` (and, by
+    writeConcernMajorityJournalDefault, the journal on disk) a majority holds every acknowledged
+    write and an election needs a majority whose oplogs are no newer than the winner's, so the new
+    primary has it: "write operations that use majority write concern" are not rolled back —
+    holds for any number of crashes and power losses (checked to 2)."""
+    one = preset_design(tmp_path, "mongodb", {"w": 1}, MY, ["crash"], VISIBLE, orders=orders)
+    t = tolerance(one, "visible_after_failover", max_k=1)
+    assert t.k == 0 and t.failure_set == ["crash(n='db1')"]
+    majority = preset_design(tmp_path, "mongodb", {}, MY, ["crash", "power-loss"], VISIBLE, orders=orders)
+    assert tolerance(majority, "visible_after_failover", max_k=2).k == 2
+
+
+def test_redis_without_persistence_loses_writes_even_with_wait(tmp_path: Path, orders: int) -> None:
+    """Redis without persistence (``appendonly no``), Sentinel failover.  Replication is asynchronous
+    (https://redis.io/docs/latest/operate/oss_and_stack/management/replication/): a write
+    acknowledged by the master alone is lost with one crash of the master (tolerance 0).  ``WAIT 1``
+    (https://redis.io/docs/latest/commands/wait/) waits for one replica, but "does not make Redis a
+    strongly consistent store", and the replication page, "Safety of replication when master has
+    persistence turned off", describes the loss: a master without persistence that restarts
+    quickly comes back with an empty data set and carries on as master.  One crash and a restart of
+    db1: visible_after_failover tolerance 0 with ``WAIT 1`` too."""
+    plain = preset_design(tmp_path, "redis", {}, MY, ["crash"], VISIBLE, orders=orders)
+    assert tolerance(plain, "visible_after_failover", max_k=1).k == 0
+    wait = preset_design(tmp_path, "redis", {"WAIT": 1}, MY, ["crash"], VISIBLE, orders=orders)
+    t = tolerance(wait, "visible_after_failover", max_k=1)
+    assert t.k == 0 and t.failure_set == ["crash(n='db1')"] and breaking_steps(t)[-2:] == ["crash(n='db1')", "restart(n='db1')"]
+
+
+def test_redis_appendfsync_always_keeps_writes_through_power_losses(tmp_path: Path, orders: int) -> None:
+    """Redis persistence (https://redis.io/docs/latest/operate/oss_and_stack/management/persistence/):
+    ``appendfsync always`` fsyncs the AOF "every time new commands are appended": an acknowledged
+    write is on the master's disk, and power losses cannot remove it (never_lost holds, checked to
+    2).  ``everysec`` fsyncs once a second ("you may lose 1 second of data if there is a
+    disaster"): one power loss of the master loses an acknowledged write (tolerance 0)."""
+    always = preset_design(tmp_path, "redis", {"appendonly": "yes", "appendfsync": "always"}, MY, ["power-loss"], NEVER_LOST, orders=orders)
+    assert tolerance(always, "never_lost", max_k=2).k == 2
+    everysec = preset_design(tmp_path, "redis", {"appendonly": "yes"}, MY, ["power-loss"], NEVER_LOST, orders=orders)
+    t = tolerance(everysec, "never_lost", max_k=1)
+    assert t.k == 0 and t.failure_set == ["power_loss(n='db1')"]

@@ -246,6 +246,10 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
         return result
 
     def durable_log(s: Any, n: Any) -> Any:
+        """The log node ``n`` has, as elections compare it: what survives a process crash (OS cache and
+        disk), or, for a node that keeps orders in memory only (Redis without an AOF), its memory."""
+        if store(n) == "memory":
+            return s.mem[n] | s.cache[n] | s.disk[n]
         return s.cache[n] | s.disk[n]
 
     def sync_members(s: Any) -> list[tuple[str, Any]]:
