@@ -138,7 +138,7 @@ CASES = [
     Case("not-toml", "", ("not valid TOML",)),
     # the protocol family and presets
     Case("unknown-family", "protocol.family", ("'paxos'", "replicated-log")),
-    Case("unknown-preset", "protocol.preset", ("'mysql'", "postgresql")),
+    Case("unknown-preset", "protocol.preset", ("'oracle'", "postgresql")),
     Case("bad-preset-setting", "protocol.synchronous_comit", ("'synchronous_comit'", "synchronous_commit")),
     Case("bad-preset-setting-after-a-good-one", "protocol.failovr", ("'failovr'",)),
     Case("bad-preset-value", "protocol.synchronous_commit", ("'maybe'", "remote_write")),

@@ -761,3 +761,64 @@ def test_survives_in_a_model_agrees_with_the_oracle(topology_holders, domain, k,
     model = Holders()
     state = with_(initial(model), disk={n: O1 for n in holders}, disk_losses=lost)
     assert holds(model, "kept", state) == (lost + min_failure_set(topology, holders, domain).size > k)
+
+
+class CopyLosses(Model):
+    """Three nodes; an order stored in a's memory, b's OS cache or c's disk; faults counted per order."""
+
+    NODE = Const(Topology.from_nodes({"a": {"role": "db", "rack": "r1"}, "b": {"role": "db", "rack": "r1"}, "c": {"role": "db", "rack": "r2"}}))
+    ORDER = Const(("o1", "o2"))
+    mem = Var(MapOf(NODE, SetOf(ORDER)), init=(), medium="memory")
+    cache = Var(MapOf(NODE, SetOf(ORDER)), init=(), medium="os-cache")
+    disk = Var(MapOf(NODE, SetOf(ORDER)), init=(), medium="disk")
+    acked = Var(SetOf(ORDER), init=())
+    faults = Faults(budget=2, domain="rack", count_copy_losses=True)
+
+    @action(o=ORDER, n=NODE, on="n")
+    def keep_in_memory(s, o, n):
+        s.mem[n] = s.mem[n].add(o)
+
+    @action(o=ORDER, n=NODE, on="n")
+    def write(s, o, n):
+        s.cache[n] = s.cache[n].add(o)
+
+    @action(o=ORDER)
+    def ack(s, o):
+        s.acked = s.acked.add(o)
+
+    @invariant
+    def one_failure(s):
+        return survives(s.acked, copies=(s.mem, s.cache, s.disk), k=1)
+
+
+def test_copy_losses_count_only_the_faults_that_removed_a_copy_of_each_order():
+    """``Faults(count_copy_losses=True)``, DESIGN.md section 4: "the faults so far in this execution
+    that removed a copy of it (each counts one)".  By hand, from one state where o1 is in a's memory
+    and in b's OS cache, and o2 only in c's memory:
+
+    * crash(a) removes a's memory copy of o1: copy_losses = {o1: 1, o2: 0};
+    * crash(c) then removes o2's only copy: {o1: 1, o2: 1};
+    * from the start, power_loss(rack='r1') (a and b at once) removes both copies of o1 but is one
+      fault: {o1: 1, o2: 0}; a crash of b removes nothing (its copy is in the OS cache): {0, 0}."""
+    model = CopyLosses()
+    start = with_(initial(model), mem={"a": frozenset({"o1"}), "c": frozenset({"o2"})}, cache={"b": frozenset({"o1"})})
+    after = fire(model, start, "crash(n='a')")
+    assert after["copy_losses"] == {"o1": 1, "o2": 0}
+    assert fire(model, after, "crash(n='c')")["copy_losses"] == {"o1": 1, "o2": 1}
+    assert fire(model, start, "power_loss(rack='r1')")["copy_losses"] == {"o1": 1, "o2": 0}
+    assert fire(model, start, "crash(n='b')")["copy_losses"] == {"o1": 0, "o2": 0}
+
+
+def test_survives_counts_memory_and_cache_copies_and_only_the_faults_that_removed_one():
+    """``survives(k=1)`` over every medium, by hand: o1 acknowledged in a's memory and b's OS cache is
+    held by two nodes (0 + 2 > 1: holds).  With one copy left after a fault that removed another
+    (copy_losses 1 + 1 holder > 1) it holds; with one copy and copy_losses 0 — a fault struck, but
+    no copy of o1 — it does not (0 + 1), though the old rule (every disk loss counts) would have
+    counted an unrelated disk loss and held."""
+    model = CopyLosses()
+    two = with_(initial(model), acked=frozenset({"o1"}), mem={"a": frozenset({"o1"})}, cache={"b": frozenset({"o1"})})
+    assert holds(model, "one_failure", two)
+    one_after_a_hit = with_(initial(model), acked=frozenset({"o1"}), cache={"b": frozenset({"o1"})}, copy_losses={"o1": 1, "o2": 0})
+    assert holds(model, "one_failure", one_after_a_hit)
+    unrelated = with_(initial(model), acked=frozenset({"o1"}), cache={"b": frozenset({"o1"})}, disk_losses=1, faults_spent=1)
+    assert not holds(model, "one_failure", unrelated)

@@ -7,7 +7,9 @@ Declare ``faults = Faults(...)`` in a model whose node domain is a
   guard ``s.up[n]`` and ``via=("a", "b")`` adds "both up, linked and not
   partitioned";
 - ``faults_spent`` (the budget used so far) and ``disk_losses`` (disk losses so
-  far), which are part of the state;
+  far), which are part of the state; with ``count_copy_losses=True`` also
+  ``copy_losses``, for each order the faults so far that removed a copy of it
+  (what :func:`~ordercheck.domain.survives` counts against its ``k``);
 - the fault actions, which hit only nodes that are up: ``crash(n)`` (memory
   lost), ``power_loss(n)`` (memory and OS cache lost), ``disk_loss(n)`` (every
   medium lost), ``restart(n)`` (free; restores nothing), ``partition(a, b)`` and
@@ -25,7 +27,7 @@ from typing import Any
 from ..lang import ir
 from ..lang.errors import ModelError
 from ..lang.model import _MISSING, Bool, ExtensionContext, Int, MapOf, ModelExtension, SetOf, Var, _caller_location
-from ..lang.types import MapType, SetType, ValueType
+from ..lang.types import FinType, MapType, SetType, ValueType
 from ..lang.values import BoolVal, coerce, require, to_bool
 from .topology import NodeDomain, Topology
 
@@ -73,10 +75,16 @@ class Faults(ModelExtension):
         What else happens in the model when a fault strikes node ``n``: ``{"disk_loss": f}`` runs
         ``f(s, n)`` inside the generated ``disk_loss(n)`` action (keys: crash, power_loss,
         disk_loss, restart).  A protocol uses it to remember that a node lost its state.
+    count_copy_losses : bool
+        Keep ``copy_losses``: for each element of the sets the media hold (each order), how many
+        faults so far removed a copy of it from some medium of some node.  ``survives`` then
+        counts, per order, exactly the spent faults that removed one of its copies (otherwise
+        it counts every disk loss).  The media's sets must share one element domain.
     """
 
     def __init__(self, *, crash: bool = True, power_loss: bool = True, disk_loss: bool = True, partition: bool = False,
-                 budget: int = 1, domain: str = "node", nodes: Any = None, after: dict[str, Any] | None = None) -> None:
+                 budget: int = 1, domain: str = "node", nodes: Any = None, after: dict[str, Any] | None = None,
+                 count_copy_losses: bool = False) -> None:
         if not isinstance(budget, int) or isinstance(budget, bool) or budget < 0:
             raise ModelError(f"Faults(budget=...) is a number of faults, 0 or more; got {budget!r}")
         if not isinstance(domain, str):
@@ -86,6 +94,7 @@ class Faults(ModelExtension):
         self.domain = domain
         self.nodes = nodes
         self.after = dict(after or {})
+        self.count_copy_losses = bool(count_copy_losses)
         self.location = _caller_location()
         unknown = [k for k in self.after if k not in ("crash", "power_loss", "disk_loss", "restart")]
         if unknown:
@@ -106,6 +115,11 @@ class Faults(ModelExtension):
         ctx.add_var("faults_spent", Var(Int(0, budget), init=0))
         if self.kinds["disk_loss"]:
             ctx.add_var("disk_losses", Var(Int(0, budget), init=0))
+        copies: tuple[tuple[Any, ...], list[str]] = ((), [])
+        if self.count_copy_losses:
+            domain_name, elements, set_media = self._elements(ctx, media)
+            copies = (elements, set_media)
+            ctx.add_var("copy_losses", Var(MapOf(ctx.constants[domain_name], Int(0, budget)), init=0))
         links = tuple((a, b) for i, a in enumerate(nodes) for b in nodes[i + 1:] if topology.linked(a, b))
         if self.kinds["partition"] and links:
             # Symmetric by construction (b in partitioned[a] exactly when a in partitioned[b]), so that
@@ -116,12 +130,13 @@ class Faults(ModelExtension):
 
         for kind in ("crash", "power_loss", "disk_loss"):
             if self.kinds[kind]:
-                ctx.add_action(kind, _node_fault(kind, media, budget, self.after.get(kind)), n=nodes)
+                ctx.add_action(kind, _node_fault(kind, media, budget, self.after.get(kind), copies), n=nodes)
         if any(self.kinds[k] for k in ("crash", "power_loss", "disk_loss")):
             ctx.add_action("restart", _restart(self.after.get("restart")), n=nodes)
         if self.domain != "node" and self.kinds["power_loss"]:
             groups = {value: topology.members(self.domain, value) for value in topology.domain_values(self.domain)}
-            ctx.add_action("power_loss", _domain_power_loss(self.domain, groups, media, budget), **{self.domain: tuple(groups)})
+            ctx.add_action("power_loss", _domain_power_loss(self.domain, groups, media, budget, copies, self.after.get("power_loss")),
+                           **{self.domain: tuple(groups)})
         if self.kinds["partition"] and links:
             ctx.add_action("partition", _partition(links, budget), a=nodes, b=nodes)
             ctx.add_action("heal", _heal(links), a=nodes, b=nodes)
@@ -146,6 +161,20 @@ class Faults(ModelExtension):
 
         ctx.on_guard = on_guard
         ctx.via_guard = via_guard
+
+    def _elements(self, ctx: ExtensionContext, media: dict[str, tuple[str, Any]]) -> tuple[str, tuple[Any, ...], list[str]]:
+        """The one element domain of the media's sets (the orders), its values, and the media holding such sets."""
+        found: dict[str, FinType] = {}
+        for v in ctx.user_vars:
+            if v.name in media:
+                t = ctx.resolve_type(v.type)
+                if isinstance(t, MapType) and isinstance(t.value, SetType):
+                    found[v.name] = t.value.domain
+        names = {d.name for d in found.values()}
+        if len(names) != 1 or next(iter(names)) not in ctx.constants:
+            raise ModelError("Faults(count_copy_losses=True) needs media that are maps from the nodes to sets of one "
+                             f"declared domain (found: {', '.join(sorted(f'{k}: {d.name or d.values}' for k, d in found.items())) or 'none'})")
+        return next(iter(names)), next(iter(found.values())).values, list(found)
 
     def _media(self, ctx: ExtensionContext, nodes: NodeDomain) -> dict[str, tuple[str, Any]]:
         """Each node-indexed variable with a medium, and the value its entry takes when lost."""
@@ -193,10 +222,26 @@ def _wipe(s: Any, node: Any, kind: str, media: dict[str, tuple[str, Any]], only_
             entry[node] = lost if only_if is None else ite(only_if, lost, entry[node])
 
 
-def _node_fault(kind: str, media: dict[str, tuple[str, Any]], budget: int, after: Any) -> Any:
+def _count_copy_losses(s: Any, kind: str, media: dict[str, tuple[str, Any]], copies: tuple[tuple[Any, ...], list[str]],
+                       hit: list[tuple[Any, Any]]) -> None:
+    """Before a fault of ``kind`` wipes the nodes in ``hit`` (``(node, condition)``), count it for each element it removes a copy of."""
+    from ..lang.values import ite
+
+    elements, set_media = copies
+    wiped = [name for name in set_media if media[name][0] in _WIPED_BY[kind]]
+    for x in elements:
+        removed = [to_bool(cond & getattr(s, name)[node].has(x)) for node, cond in hit for name in wiped]
+        if removed:
+            s.copy_losses[x] = ite(BoolVal(ir.or_(*removed)), s.copy_losses[x] + 1, s.copy_losses[x])
+
+
+def _node_fault(kind: str, media: dict[str, tuple[str, Any]], budget: int, after: Any,
+                copies: tuple[tuple[Any, ...], list[str]] = ((), [])) -> Any:
     def fault(s: Any, n: Any) -> None:
         require(s.up[n])
         require(s.faults_spent < budget)
+        if copies[0]:
+            _count_copy_losses(s, kind, media, copies, [(n, BoolVal(ir.TRUE))])
         s.up[n] = False
         _wipe(s, n, kind, media)
         s.faults_spent = s.faults_spent + 1
@@ -219,16 +264,23 @@ def _restart(after: Any) -> Any:
     return restart
 
 
-def _domain_power_loss(kind: str, groups: dict[Any, tuple[str, ...]], media: dict[str, tuple[str, Any]], budget: int) -> Any:
+def _domain_power_loss(kind: str, groups: dict[Any, tuple[str, ...]], media: dict[str, tuple[str, Any]], budget: int,
+                       copies: tuple[tuple[Any, ...], list[str]] = ((), []), after: Any = None) -> Any:
     def power_loss(s: Any, **params: Any) -> None:
         members = groups[params[kind]]
         require(BoolVal(ir.or_(*(s.up[m].expr for m in members))))
         require(s.faults_spent < budget)
+        if copies[0]:
+            _count_copy_losses(s, "power_loss", media, copies, [(m, s.up[m]) for m in members])
         for m in members:
             _wipe(s, m, "power_loss", media, only_if=s.up[m])
         for m in members:
             s.up[m] = False
         s.faults_spent = s.faults_spent + 1
+        if after is not None:
+            # Every member is down afterwards: what happens to a node that goes down happens to each.
+            for m in members:
+                after(s, m)
 
     # The tracer passes parameters by keyword and reads their names from the signature.
     power_loss.__signature__ = inspect.Signature([  # type: ignore[attr-defined]

@@ -4,9 +4,9 @@ Each function builds a condition from state values, the way a TLA+ operator
 would; the engines see only the IR it expands to.
 
 ``survives(orders, copies, k, domain)`` is structural: every order in
-``orders`` must have its copies on nodes that no ``k`` failures of the given
-domain kind can all take out, counting the disk losses already suffered in
-this execution.  ``never_lost`` is about what happened: some copy of each
+``orders`` must have its copies (in every medium passed) on nodes that no
+``k`` failures of the given domain kind can all take out, counting the
+faults already suffered in this execution that removed a copy of it.  ``never_lost`` is about what happened: some copy of each
 order still exists.
 
 Examples
@@ -149,9 +149,12 @@ def _units(nodes: FinType, domain: tuple[str, ...]) -> list[int]:
 def survives(orders: Any, copies: Any, k: int, domain: str | tuple[str, ...] = "node") -> BoolVal:
     """Every order in ``orders`` survives any ``k`` failures of ``domain`` (structurally).
 
-    For each order: the disk losses so far in this execution plus the fewest
-    further failures of ``domain`` that would remove every copy in ``copies``
-    exceed ``k``.  ``domain`` is ``"node"``, a failure-domain attribute of
+    For each order: the faults so far in this execution that removed a copy of
+    it (with ``Faults(count_copy_losses=True)``; otherwise the disk losses so
+    far) plus the fewest further failures of ``domain`` that would remove every
+    copy in ``copies`` exceed ``k``.  Every map in ``copies`` counts, whatever
+    its medium: a copy in memory or in an OS cache is removed by one failure of
+    its node, as a disk copy is.  ``domain`` is ``"node"``, a failure-domain attribute of
     the topology (``"rack"``), or several (``("rack", "power")``: any mix of
     racks and power domains).
     """
@@ -171,14 +174,22 @@ def survives(orders: Any, copies: Any, k: int, domain: str | tuple[str, ...] = "
         }
     if not isinstance(k, int) or k < 0:
         raise ModelError(f"survives(k=...) is a number of failures, 0 or more; got {k!r}")
+    per_order = _framework_var("copy_losses")
     lost = _framework_var("disk_losses")
-    lost_expr = lost.expr if lost is not None else ir.const(ir.IntType(0, 0), 0)
     nodes = maps[0].type.domain
     domains = domain if isinstance(domain, tuple) else (domain,)
     units = _units(nodes, domains) if isinstance(domain, tuple) and len(domain) > 1 else None
 
+    def spent_on(o: Any) -> ir.Expr:
+        # The faults so far that removed a copy of o (Faults(count_copy_losses=True)); without that
+        # count, every disk loss so far (the contract before copies in every medium counted).
+        if per_order is not None and per_order.type.domain == order_set.set_type.domain:
+            return per_order[o].expr
+        return lost.expr if lost is not None else ir.const(ir.IntType(0, 0), 0)
+
     def order_survives(o: Any) -> Any:
         holders = holders_of(maps, o)
+        lost_expr = spent_on(o)
         if units is None:
             cover = failures_to_lose(holders, domains[0])
             assert cover is not None

@@ -73,6 +73,7 @@ class Protocol:
     outbox_until_delivered: bool = False
     rejoin_authoritative: bool = True
     restarted_primary_needs_election: bool = False
+    log_order: bool = True
 
 
 @dataclass(frozen=True)
@@ -182,9 +183,24 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
     if protocol.client_retries:
         ns["retried"] = Var(SetOf(ORDER), init=())
     ns["registrations"] = Var(MapOf(ORDER, Int(0, 2)), init=0)
+    in_log_order = protocol.log_order and orders > 1
+    if in_log_order:
+        # The log's order: (a, b) when a precedes b.  A primary appends an order after everything it
+        # holds; nodes receive, write and fsync a prefix of their source's log (WAL, binlog, Kafka
+        # partition, Raft log, oplog), so "most up to date" compares positions.
+        ns["ORDER_PAIR"] = ORDER_PAIR = Const(tuple((a, b) for a in order_names for b in order_names if a != b))
+        ns["log_before"] = Var(SetOf(ORDER_PAIR), init=())
     if split_brain:
         ns["acting"] = Var(SetOf(NODE), init=(primary0,))
-    after: dict[str, Any] = {}
+    hooks: dict[str, list[Any]] = {"crash": [], "power_loss": [], "disk_loss": []}
+    if protocol.degrade_sync_after_timeout:
+        # A member that goes down is no longer synchronous (IRIS: the backup is no longer active;
+        # Kafka: the follower leaves the ISR); it is again once it has caught up (rejoin_sync).
+        def leave_sync(s: Any, n: Any) -> None:
+            s.sync_set = s.sync_set.remove(n)
+
+        for kind in hooks:
+            hooks[kind].append(leave_sync)
     if protocol.restarted_primary_needs_election:
         # A node that went down lost its leadership (Raft: it restarts as a follower; Kafka: the
         # controller moves leadership): it leads again only if elected again.
@@ -193,20 +209,20 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
         def depose(s: Any, n: Any) -> None:
             s.deposed = s.deposed.add(n)
 
-        for kind in ("crash", "power_loss", "disk_loss"):
-            after[kind] = depose
+        for kind in hooks:
+            hooks[kind].append(depose)
     if not protocol.rejoin_authoritative:
         # A node that lost its disk comes back empty and must rebuild from the primary before it serves.
         ns["rebuilding"] = Var(SetOf(NODE), init=())
 
         def lost_state(s: Any, n: Any) -> None:
             s.rebuilding = s.rebuilding.add(n)
-            if protocol.restarted_primary_needs_election:
-                s.deposed = s.deposed.add(n)
 
-        after["disk_loss"] = lost_state
+        hooks["disk_loss"].append(lost_state)
+    after = {kind: _all_of(fns) for kind, fns in hooks.items() if fns}
     ns["faults"] = Faults(crash="crash" in kinds, power_loss="power_loss" in kinds, disk_loss="disk_loss" in kinds,
-                          partition="partition" in kinds, budget=faults.budget, domain=faults.domain, after=after)
+                          partition="partition" in kinds, budget=faults.budget, domain=faults.domain, after=after,
+                          count_copy_losses=any(spec.kind == "survives" for spec in properties))
 
     def available(s: Any, n: Any) -> Any:
         """Up, and not rebuilding after a disk loss: a node that can take part."""
@@ -233,6 +249,10 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
         return result
 
     def durable_log(s: Any, n: Any) -> Any:
+        """The log node ``n`` has, as elections compare it: what survives a process crash (OS cache and
+        disk), or, for a node that keeps orders in memory only (Redis without an AOF), its memory."""
+        if store(n) == "memory":
+            return s.mem[n] | s.cache[n] | s.disk[n]
         return s.cache[n] | s.disk[n]
 
     def sync_members(s: Any) -> list[tuple[str, Any]]:
@@ -241,9 +261,27 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
             return [(n, s.sync_set.has(n)) for n in data]
         return [(n, BoolVal(ir.TRUE)) for n in sync_static]
 
+    def earlier(s: Any, o: Any) -> list[tuple[str, Any]]:
+        """Each other order, with the condition that it precedes ``o`` in the log."""
+        if not in_log_order:
+            return []
+        return [(x, s.log_before.has((x, o))) for x in order_names if x != o]
+
+    def in_order(s: Any, o: Any, has_earlier: Any, needs: Any) -> Any:
+        """Every order before ``o`` for which ``has_earlier(x)`` holds also satisfies ``needs(x)``: a step on ``o`` keeps a prefix."""
+        return BoolVal(ir.and_(*(_bool(~(before & has_earlier(x)) | needs(x)) for x, before in earlier(s, o))))
+
     def register(s: Any, o: Any, at: Any) -> None:
         # A request reaching the primary registers the order, once with idempotency keys.
         already = holds(s, at, o, "memory")
+        if in_log_order:
+            # Appended to the primary's log after every order it holds.
+            log = s.log_before
+            for x in order_names:
+                if x != o:
+                    held = holds(s, at, x, "memory")
+                    log = _ite(held, log.add((x, o)).remove((o, x)), log.remove((x, o)))
+            s.log_before = _ite(already, s.log_before, log)
         count = s.registrations[o]
         if protocol.idempotency_keys:
             s.registrations[o] = _ite(already | (count >= 1), count, count + 1)
@@ -348,6 +386,7 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
         @action(o=ORDER, n=writers, on="n")
         def write(s: Any, o: Any, n: Any) -> None:
             require(s.mem[n].has(o) & ~s.cache[n].has(o))
+            require(in_order(s, o, lambda x: s.mem[n].has(x), lambda x: s.cache[n].has(x)))
             s.cache[n] = s.cache[n].add(o)
             if store(n) == "disk" and protocol.fsync == "before-ack":
                 s.disk[n] = s.disk[n].add(o)
@@ -358,6 +397,7 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
         @action(o=ORDER, n=syncers, on="n")
         def fsync(s: Any, o: Any, n: Any) -> None:
             require(s.cache[n].has(o) & ~s.disk[n].has(o))
+            require(in_order(s, o, lambda x: s.cache[n].has(x), lambda x: s.disk[n].has(x)))
             s.disk[n] = s.disk[n].add(o)
 
         ns["fsync"] = fsync
@@ -378,6 +418,8 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
             require(s.primary != dst)
             ship = "os-cache" if _level(store(src)) >= 1 else "memory"
             require(holds(s, src, o, ship) & ~holds(s, dst, o, "memory"))
+            # The source streams its log in order: dst already has what precedes o there.
+            require(in_order(s, o, lambda x: holds(s, src, x, ship), lambda x: holds(s, dst, x, "memory")))
             s.mem[dst] = s.mem[dst].add(o)
 
         ns["replicate"] = replicate
@@ -440,8 +482,9 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
             if protocol.promote == "most-up-to-date":
                 return most_up_to_date(s, n, [(m, BoolVal(ir.TRUE)) for m in data])
             if protocol.promote == "majority":
-                # Raft's vote: a majority of live nodes whose logs on stable storage are no more up to date.
-                votes = [available(s, m) & (s.disk[m] <= s.disk[n]) for m in data]
+                # Raft's vote: a majority of live nodes whose logs (what they hold across a process crash:
+                # OS cache and disk) are no more up to date than the candidate's.
+                votes = [available(s, m) & (durable_log(s, m) <= durable_log(s, n)) for m in data]
                 return _count(votes) >= majority
             if protocol.promote == "successor":
                 # The head's successor in the chain (skipping failed servers) takes over.
@@ -474,8 +517,20 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
         @action(n=tuple(data), on="n", via=(lambda s, n: s.primary, "n"))
         def rebuild(s: Any, n: Any) -> None:
             require(s.rebuilding.has(n) & (s.primary != n) & serving(s, s.primary))
-            s.cache[n] = s.cache[n] | s.cache[s.primary] | s.disk[s.primary]
-            s.disk[n] = s.disk[n] | s.disk[s.primary]
+            if replication.get(n) == "chain":
+                # van Renesse and Schneider: a new server joins at the tail and copies the current tail.
+                # A rebuilt server keeps its place here, so it copies the server before it (for the
+                # last place, the current tail; for the first, the tail): then every server still has
+                # all that its successors have, the chain's invariant, and never the head's newer state.
+                at = chain.index(n)
+                sources = chain[at - 1::-1] + chain[:at:-1] if at else chain[:0:-1]
+                for i, m in enumerate(sources):
+                    first = BoolVal(ir.and_(_bool(available(s, m)), *(_bool(~available(s, e)) for e in sources[:i])))
+                    s.cache[n] = _ite(first, s.cache[n] | s.cache[m] | s.disk[m], s.cache[n])
+                    s.disk[n] = _ite(first, s.disk[n] | s.disk[m], s.disk[n])
+            else:
+                s.cache[n] = s.cache[n] | s.cache[s.primary] | s.disk[s.primary]
+                s.disk[n] = s.disk[n] | s.disk[s.primary]
             s.rebuilding = s.rebuilding.remove(n)
 
         ns["rebuild"] = rebuild
@@ -500,7 +555,17 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
             require(s.sync_set.has(r))
             s.sync_set = s.sync_set.remove(r)
 
-        ns["drop_from_sync"] = drop_from_sync
+        rejoinable = tuple(n for n in data if n in sync_static or n == primary0)
+
+        @action(r=rejoinable, on="r", via=(lambda s, r: s.primary, "r"))
+        def rejoin_sync(s: Any, r: Any) -> None:
+            # A member that is not synchronous becomes so again once it holds everything the serving
+            # primary has written (IRIS: the backup caught up and is active; Kafka: back in the ISR).
+            require(~s.sync_set.has(r) & (s.primary != r) & available(s, r) & serving(s, s.primary))
+            require(BoolVal(ir.and_(*(_bool(~holds(s, s.primary, o, "os-cache") | holds(s, r, o, "memory")) for o in order_names))))
+            s.sync_set = s.sync_set.add(r)
+
+        ns["drop_from_sync"], ns["rejoin_sync"] = drop_from_sync, rejoin_sync
 
     for spec in properties:
         ns[_identifier(spec.label, ns)] = _property(spec, interfaces, data, split_brain, serving)
@@ -516,6 +581,15 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
     return cls
 
 
+def _all_of(fns: list[Any]) -> Any:
+    """One fault hook that runs each of ``fns`` in turn."""
+    def run(s: Any, n: Any) -> None:
+        for fn in fns:
+            fn(s, n)
+
+    return run
+
+
 def _cut_off(s: Any, n: Any, pairs: list[tuple[str, str]]) -> Any:
     """Whether node ``n`` is partitioned from the current primary."""
     conds = [_bool((((s.primary == a) & (n == b)) | ((s.primary == b) & (n == a))) & s.partitioned[a].has(b)) for a, b in pairs]
@@ -528,7 +602,8 @@ def _property(spec: PropertySpec, interfaces: list[str], data: list[str], split_
     def body(s: Any) -> Any:
         copies = (s.mem, s.cache, s.disk)
         if kind == "survives":
-            return survives(s.acked, copies=s.disk, k=spec.k, domain=spec.domain)
+            # Every copy counts, in every medium (DESIGN.md section 4): each is removed by one failure.
+            return survives(s.acked, copies=copies, k=spec.k, domain=spec.domain)
         if kind == "never_lost":
             lost_check = never_lost(s.acked, copies=copies)
             if interfaces:
