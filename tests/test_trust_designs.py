@@ -15,6 +15,8 @@ from __future__ import annotations
 import io
 import os
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -210,25 +212,38 @@ def _design_reading(tmp_path: Path, target: str) -> Path:
     return write(tmp_path, NODES + PROTOCOL + f'\n[check]\nproperties = ["{target}"]  {MARKER}\n')
 
 
+def check_in_a_child(design: Path) -> str:
+    """``check DESIGN`` in a child process with 1 GB of memory and 60 s, so a regression cannot take the machine."""
+    limit = "import resource; resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30)); "
+    code = limit + f"import sys; from ordercheck.cli import main; sys.exit(main(['check', {str(design)!r}, '--quiet']))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    return proc.stderr
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists() or sys.platform != "linux", reason="no /dev/zero or RLIMIT_AS here")
 def test_a_property_set_that_is_dev_zero_is_refused_without_reading_it(tmp_path: Path) -> None:
-    if not Path("/dev/zero").exists():
-        pytest.skip("no /dev/zero")
-    started = time.monotonic()
-    expect_error(_design_reading(tmp_path, "/dev/zero"), "check.properties", "not a regular file")
-    assert time.monotonic() - started < 30
+    design = _design_reading(tmp_path, "/dev/zero")
+    err = check_in_a_child(design)
+    assert err.startswith(f"error: {design}:{marked(design.read_text())}: check.properties: "), err
+    assert "not a regular file" in err
+    expect_error(design, "check.properties", "not a regular file")
 
 
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or sys.platform != "linux", reason="no FIFOs or RLIMIT_AS here")
 def test_a_property_set_that_is_a_fifo_is_refused_without_opening_it(tmp_path: Path) -> None:
     # Opening a FIFO with no writer blocks forever: the loader must not open it.
     os.mkfifo(tmp_path / "p.toml")
-    expect_error(_design_reading(tmp_path, "p.toml"), "check.properties", "not a regular file")
+    design = _design_reading(tmp_path, "p.toml")
+    assert "check.properties: " in check_in_a_child(design)
+    expect_error(design, "check.properties", "not a regular file")
 
 
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or sys.platform != "linux", reason="no FIFOs or RLIMIT_AS here")
 def test_a_design_that_is_a_fifo_is_refused(tmp_path: Path) -> None:
     fifo = tmp_path / "d.toml"
     os.mkfifo(fifo)
+    assert "not a regular file" in check_in_a_child(fifo)
     with pytest.raises(DesignError, match="not a regular file"):
         load_design(fifo)
 
@@ -304,6 +319,11 @@ def test_check_limits_are_positive(tmp_path: Path, line: str, key: str, words: t
 def test_fault_mistakes(tmp_path: Path, faults: str, key: str, words: tuple[str, ...]) -> None:
     text = VALID.replace('{ kinds = ["disk-loss"], budget = 1 }', faults + "  " + MARKER)
     expect_error(write(tmp_path, text), key, *words)
+
+
+def test_an_empty_design_name_is_an_error(tmp_path: Path) -> None:
+    text = VALID.replace('name = "t"', 'name = " "  ' + MARKER, 1)
+    expect_error(write(tmp_path, text), "name", "not empty")
 
 
 def test_an_empty_role_is_an_error(tmp_path: Path) -> None:

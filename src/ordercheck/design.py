@@ -406,6 +406,8 @@ def load_design(path: Path | str) -> Design:
         raise DesignError(path, 1, "", "not a design file (*.toml): a design has [[node]] tables and a [protocol] table")
     reader.unknown_keys(data, TOP_KEYS, ())
     name = reader.typed(data.get("name", path.stem), str, ("name",), "a string")
+    if not name.strip():
+        raise reader.error(("name",), "a design's name is not empty (leave the key out to use the file's name)")
     description = reader.typed(data.get("description", ""), str, ("description",), "a string")
     orders = reader.typed(data.get("orders", 1), int, ("orders",), "a number of orders")
     if not 1 <= orders <= 4:
