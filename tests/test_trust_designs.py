@@ -253,6 +253,20 @@ def test_a_property_set_that_is_a_directory(tmp_path: Path) -> None:
     expect_error(_design_reading(tmp_path, "sets"), "check.properties", "directory")
 
 
+@pytest.mark.parametrize(("target", "words"), [
+    ("x" * 5000 + ".toml", ("cannot be read",)),
+    ("loop.toml", ("cannot be read",)),
+], ids=["name-too-long", "symlink-loop"])
+def test_a_property_set_name_the_system_refuses(tmp_path: Path, target: str, words: tuple[str, ...]) -> None:
+    (tmp_path / "loop.toml").symlink_to(tmp_path / "loop.toml")
+    expect_error(_design_reading(tmp_path, target), "check.properties", *words)
+
+
+def test_a_property_set_listed_twice(tmp_path: Path) -> None:
+    write(tmp_path, '[[property]]\nkind = "never_lost"\n', "p.toml")
+    expect_error(_design_reading(tmp_path, 'p.toml", "./p.toml'), "check.properties", "listed twice")
+
+
 def test_a_property_set_larger_than_the_limit_says_the_limit(tmp_path: Path) -> None:
     big = tmp_path / "p.toml"
     with big.open("wb") as handle:

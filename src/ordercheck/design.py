@@ -559,17 +559,26 @@ def _check(reader: _Reader, topology: Topology) -> tuple[FaultSettings, list[Pro
     files = section.get("properties", [])
     if not isinstance(files, list):
         raise reader.error(("check", "properties"), "properties is a list of property-set files")
+    read: list[Path] = []
     for name in files:
         if not isinstance(name, str):
             raise reader.error(("check", "properties"), f"a property-set file name is a string, got {_show(name)}")
         if "\x00" in name:
             raise reader.error(("check", "properties"), f"the property-set file name {_show(name)} contains a NUL byte")
-        target = (reader.path.parent / name).resolve()
-        if not target.exists():
-            raise reader.error(("check", "properties"), f"no property-set file {name!r} (looked for {target})")
+        try:
+            target = (reader.path.parent / name).resolve()
+            found = target.exists()
+        except (OSError, RuntimeError) as exc:  # a name too long, a symbolic-link loop
+            raise reader.error(("check", "properties"), f"the property set {_show(name)} cannot be read: "
+                                                        f"{getattr(exc, 'strerror', None) or exc}") from None
+        if not found:
+            raise reader.error(("check", "properties"), f"no property-set file {_show(name)} (looked for {target})")
         problem = _unreadable(target)
         if problem:
-            raise reader.error(("check", "properties"), f"the property set {name!r} {problem}")
+            raise reader.error(("check", "properties"), f"the property set {_show(name)} {problem}")
+        if target in read:
+            raise reader.error(("check", "properties"), f"the property set {_show(name)} is listed twice")
+        read.append(target)
         located.extend(_property_set(target, topology))
     inline = section.get("property", [])
     if not isinstance(inline, list):
