@@ -466,3 +466,18 @@ def test_const_node_on_a_design_speaks_of_the_design(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"\[\[node\]\] tables"):
         model_class(NODE=("a", "b"))
     assert model_class(ORDER=("o1", "o2")) is not None  # other constants still apply
+
+
+# ----------------------------------------------------------------------------- 6. the docs list what the code accepts
+
+def test_docs_designs_md_names_every_design_key_and_failure_domain() -> None:
+    # The key lists live in design.py and topology.py; a key added there and not documented fails here.
+    from ordercheck import design
+    from ordercheck.domain.topology import KNOWN_FAILURE_DOMAINS
+    from ordercheck.protocols.family import FAULT_KIND_NAMES, PROPERTY_KINDS
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "designs.md").read_text()
+    names = (*design.TOP_KEYS, *design.CHECK_KEYS, *design.FAULT_KEYS, *design.PROPERTY_KEYS, *design.NODE_KEYS,
+             *design.KNOWN_ROLES, *KNOWN_FAILURE_DOMAINS, *PROPERTY_KINDS, *FAULT_KIND_NAMES)
+    missing = [n for n in names if not re.search(rf"`[^`\n]*(?<![\w-]){re.escape(n)}(?![\w-])[^`\n]*`", doc)]
+    assert missing == []
