@@ -249,7 +249,8 @@ class Design:
         def __init__(model: Model, **constants: Any) -> None:
             # ``--const NODE=a,b`` would replace the topology by bare names: say so in the design's terms.
             if "NODE" in constants:
-                raise InputError("--const NODE: a design's nodes come from its [[node]] tables; edit the file")
+                raise InputError("NODE cannot be changed (--const NODE, or a trace of other nodes): "
+                                 "a design's nodes come from its [[node]] tables; edit the file")
             base.__init__(model, **constants)
 
         self.model_class = type(base.__name__, (base,), {"__init__": __init__, "__doc__": base.__doc__, "__module__": base.__module__})
