@@ -300,6 +300,15 @@ def test_keys_inside_multiline_strings_are_not_taken_for_keys(tmp_path: Path) ->
     expect_error(write(tmp_path, text), "orders", "between 1 and 4")
 
 
+def test_an_array_element_on_its_own_line_is_not_a_table_header() -> None:
+    # `["a"]` alone on a line inside a multi-line array used to switch the locator to a table "a",
+    # so the keys after it were looked up under the wrong table.
+    from ordercheck.design import _Lines
+
+    lines = _Lines('[check]\nkinds = [\n  ["a"]\n]\nbudget = 1\n[x]\ns = "a[b"  # [\ny = 2\n')
+    assert (lines.line("check", "kinds"), lines.line("check", "budget"), lines.line("x", "y")) == (2, 5, 8)
+
+
 # ----------------------------------------------------------------------------- 4. located errors, not silence
 
 @pytest.mark.parametrize(("change", "key", "words"), [

@@ -113,25 +113,37 @@ class _Lines:
     """Finds the line of a key in a TOML file (tomllib gives values, not positions).
 
     One pass over the lines, each matched by anchored patterns, so the cost is linear in the
-    size of the file (a 10 MB string value is read once).  Lines inside multi-line strings are
-    skipped; a dotted key (``faults.budget = 2``) is recorded under its dotted name and its parts.
+    size of the file (a 10 MB string value is read once).  Lines inside multi-line strings and
+    the continuation lines of multi-line arrays are skipped (an array element ``["a"]`` on a line
+    of its own is not a table header); a dotted key (``faults.budget = 2``) is recorded under its
+    dotted name and its first part.
     """
 
     _TABLE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
     _KEY = re.compile(r"^\s*(\"[^\"]+\"|'[^']+'|[A-Za-z0-9_.-]+)\s*=")
     # A key inside an inline table: the lookbehind starts a match only at the start of a name.
     _INLINE_KEY = re.compile(r"(?<![A-Za-z0-9_.-])([A-Za-z0-9_-]+)\s*=")
+    _STRING = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'")
+
+    @classmethod
+    def _balance(cls, text: str) -> int:
+        """Brackets and braces opened minus closed on a line, outside strings and comments."""
+        code = cls._STRING.sub("", text).partition("#")[0]
+        return code.count("[") + code.count("{") - code.count("]") - code.count("}")
 
     def __init__(self, text: str) -> None:
         self.positions: dict[tuple[Any, ...], int] = {}
         counters: dict[str, int] = {}
         table: tuple[Any, ...] = ()
-        open_string = ""
+        open_string, open_brackets = "", 0
         # TOML ends lines at \n only (str.splitlines would also split at \x0c or \u2028 inside strings).
         for number, line in enumerate(text.split("\n"), start=1):
             if open_string:
                 if line.count(open_string) % 2:
                     open_string = ""
+                continue
+            if open_brackets > 0:
+                open_brackets += self._balance(line)
                 continue
             for quote in ('"""', "'''"):
                 if line.count(quote) % 2:
@@ -160,6 +172,8 @@ class _Lines:
                     self.positions.setdefault(table + dotted[:1], number)
                     self.positions.setdefault(table + dotted, number)
                 rest = line[match.end():].lstrip()
+                if rest.startswith(("[", "{")):
+                    open_brackets = self._balance(rest)
                 if rest.startswith("{"):
                     # Keys of an inline table on the same line.
                     for inner in self._INLINE_KEY.findall(rest):
