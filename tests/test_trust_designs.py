@@ -438,15 +438,18 @@ def test_failure_domain_declaration_mistakes(tmp_path: Path, value: str, words: 
     expect_error(write(tmp_path, text), "failure_domains", *words)
 
 
-def test_a_misspelt_role_gets_a_suggestion(tmp_path: Path) -> None:
-    text = VALID.replace('role = "replica"', 'role = "replca"  ' + MARKER)
-    expect_error(write(tmp_path, text), "node[1].role", "did you mean 'replica'?")
+@pytest.mark.parametrize(("role", "known"), [("replca", "replica"), ("replicas", "replica"), ("primry", "primary")])
+def test_a_misspelt_role_gets_a_suggestion(tmp_path: Path, role: str, known: str) -> None:
+    text = VALID.replace('role = "replica"', f'role = "{role}"  ' + MARKER)
+    expect_error(write(tmp_path, text), "node[1].role", f"did you mean {known!r}?")
 
 
-def test_a_role_of_its_own_is_still_allowed(tmp_path: Path) -> None:
-    # "any other name" stays valid: a role far from every known one is not a typo.
-    text = VALID + '\n[[node]]\nname = "w1"\nrole = "witness"\n'
-    assert load_design(write(tmp_path, text)).topology.role("w1") == "witness"
+@pytest.mark.parametrize("role", ["witness", "api", "arbiter", "reporting"])
+def test_a_role_of_its_own_is_still_allowed(tmp_path: Path, role: str) -> None:
+    # "any other name" stays valid: a role not very close to a known one is not a typo ("api" is
+    # one letter from "app", but three letters are too few to tell).
+    text = VALID + f'\n[[node]]\nname = "w1"\nrole = "{role}"\n'
+    assert load_design(write(tmp_path, text)).topology.role("w1") == role
 
 
 def test_a_misspelt_property_domain_suggests_the_topologys(tmp_path: Path) -> None:

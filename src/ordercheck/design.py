@@ -86,11 +86,11 @@ def _show(value: Any) -> str:
     return _SHORT.repr(value)
 
 
-def _did_you_mean(word: Any, options: Iterable[str]) -> str:
+def _did_you_mean(word: Any, options: Iterable[str], cutoff: float = 0.6) -> str:
     """`` (did you mean 'x'?)`` for the option closest to a misspelt ``word``, or nothing."""
     if not isinstance(word, str):
         return ""
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=cutoff)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
@@ -475,8 +475,11 @@ def _topology(reader: _Reader, declared: tuple[str, ...]) -> Topology:
         role = node.get("role")
         if not isinstance(role, str) or not role.strip():
             raise reader.error(at + ("role",), "every node has a role (app, primary, replica, interface, or any other name)")
-        if role not in KNOWN_ROLES and _did_you_mean(role, KNOWN_ROLES):
-            raise reader.error(at + ("role",), f"unknown role {role!r}{_did_you_mean(role, KNOWN_ROLES)}; the roles the protocol "
+        # A role of its own is allowed, so only one very close to a known role is taken for a typo
+        # (similarity 0.8: `replca`, `apps`, `primry`; not `api`, `witness`).
+        typo = _did_you_mean(role, KNOWN_ROLES, cutoff=0.8) if role not in KNOWN_ROLES else ""
+        if typo:
+            raise reader.error(at + ("role",), f"unknown role {role!r}{typo}; the roles the protocol "
                                                f"knows are {', '.join(KNOWN_ROLES)} (any other name is a node that only stores)")
         attrs = {}
         for key, value in node.items():
