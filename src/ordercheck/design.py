@@ -86,11 +86,11 @@ def _show(value: Any) -> str:
     return _SHORT.repr(value)
 
 
-def _did_you_mean(word: Any, options: Iterable[str]) -> str:
+def _did_you_mean(word: Any, options: Iterable[str], cutoff: float = 0.6) -> str:
     """`` (did you mean 'x'?)`` for the option closest to a misspelt ``word``, or nothing."""
     if not isinstance(word, str):
         return ""
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=cutoff)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
@@ -113,25 +113,37 @@ class _Lines:
     """Finds the line of a key in a TOML file (tomllib gives values, not positions).
 
     One pass over the lines, each matched by anchored patterns, so the cost is linear in the
-    size of the file (a 10 MB string value is read once).  Lines inside multi-line strings are
-    skipped; a dotted key (``faults.budget = 2``) is recorded under its dotted name and its parts.
+    size of the file (a 10 MB string value is read once).  Lines inside multi-line strings and
+    the continuation lines of multi-line arrays are skipped (an array element ``["a"]`` on a line
+    of its own is not a table header); a dotted key (``faults.budget = 2``) is recorded under its
+    dotted name and its first part.
     """
 
     _TABLE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
     _KEY = re.compile(r"^\s*(\"[^\"]+\"|'[^']+'|[A-Za-z0-9_.-]+)\s*=")
     # A key inside an inline table: the lookbehind starts a match only at the start of a name.
     _INLINE_KEY = re.compile(r"(?<![A-Za-z0-9_.-])([A-Za-z0-9_-]+)\s*=")
+    _STRING = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'")
+
+    @classmethod
+    def _balance(cls, text: str) -> int:
+        """Brackets and braces opened minus closed on a line, outside strings and comments."""
+        code = cls._STRING.sub("", text).partition("#")[0]
+        return code.count("[") + code.count("{") - code.count("]") - code.count("}")
 
     def __init__(self, text: str) -> None:
         self.positions: dict[tuple[Any, ...], int] = {}
         counters: dict[str, int] = {}
         table: tuple[Any, ...] = ()
-        open_string = ""
+        open_string, open_brackets = "", 0
         # TOML ends lines at \n only (str.splitlines would also split at \x0c or \u2028 inside strings).
         for number, line in enumerate(text.split("\n"), start=1):
             if open_string:
                 if line.count(open_string) % 2:
                     open_string = ""
+                continue
+            if open_brackets > 0:
+                open_brackets += self._balance(line)
                 continue
             for quote in ('"""', "'''"):
                 if line.count(quote) % 2:
@@ -160,6 +172,8 @@ class _Lines:
                     self.positions.setdefault(table + dotted[:1], number)
                     self.positions.setdefault(table + dotted, number)
                 rest = line[match.end():].lstrip()
+                if rest.startswith(("[", "{")):
+                    open_brackets = self._balance(rest)
                 if rest.startswith("{"):
                     # Keys of an inline table on the same line.
                     for inner in self._INLINE_KEY.findall(rest):
@@ -249,7 +263,8 @@ class Design:
         def __init__(model: Model, **constants: Any) -> None:
             # ``--const NODE=a,b`` would replace the topology by bare names: say so in the design's terms.
             if "NODE" in constants:
-                raise InputError("--const NODE: a design's nodes come from its [[node]] tables; edit the file")
+                raise InputError("NODE cannot be changed (--const NODE, or a trace of other nodes): "
+                                 "a design's nodes come from its [[node]] tables; edit the file")
             base.__init__(model, **constants)
 
         self.model_class = type(base.__name__, (base,), {"__init__": __init__, "__doc__": base.__doc__, "__module__": base.__module__})
@@ -406,6 +421,8 @@ def load_design(path: Path | str) -> Design:
         raise DesignError(path, 1, "", "not a design file (*.toml): a design has [[node]] tables and a [protocol] table")
     reader.unknown_keys(data, TOP_KEYS, ())
     name = reader.typed(data.get("name", path.stem), str, ("name",), "a string")
+    if not name.strip():
+        raise reader.error(("name",), "a design's name is not empty (leave the key out to use the file's name)")
     description = reader.typed(data.get("description", ""), str, ("description",), "a string")
     orders = reader.typed(data.get("orders", 1), int, ("orders",), "a number of orders")
     if not 1 <= orders <= 4:
@@ -458,8 +475,11 @@ def _topology(reader: _Reader, declared: tuple[str, ...]) -> Topology:
         role = node.get("role")
         if not isinstance(role, str) or not role.strip():
             raise reader.error(at + ("role",), "every node has a role (app, primary, replica, interface, or any other name)")
-        if role not in KNOWN_ROLES and _did_you_mean(role, KNOWN_ROLES):
-            raise reader.error(at + ("role",), f"unknown role {role!r}{_did_you_mean(role, KNOWN_ROLES)}; the roles the protocol "
+        # A role of its own is allowed, so only one very close to a known role is taken for a typo
+        # (similarity 0.8: `replca`, `apps`, `primry`; not `api`, `witness`).
+        typo = _did_you_mean(role, KNOWN_ROLES, cutoff=0.8) if role not in KNOWN_ROLES else ""
+        if typo:
+            raise reader.error(at + ("role",), f"unknown role {role!r}{typo}; the roles the protocol "
                                                f"knows are {', '.join(KNOWN_ROLES)} (any other name is a node that only stores)")
         attrs = {}
         for key, value in node.items():
@@ -557,17 +577,26 @@ def _check(reader: _Reader, topology: Topology) -> tuple[FaultSettings, list[Pro
     files = section.get("properties", [])
     if not isinstance(files, list):
         raise reader.error(("check", "properties"), "properties is a list of property-set files")
+    read: list[Path] = []
     for name in files:
         if not isinstance(name, str):
             raise reader.error(("check", "properties"), f"a property-set file name is a string, got {_show(name)}")
         if "\x00" in name:
             raise reader.error(("check", "properties"), f"the property-set file name {_show(name)} contains a NUL byte")
-        target = (reader.path.parent / name).resolve()
-        if not target.exists():
-            raise reader.error(("check", "properties"), f"no property-set file {name!r} (looked for {target})")
+        try:
+            target = (reader.path.parent / name).resolve()
+            found = target.exists()
+        except (OSError, RuntimeError) as exc:  # a name too long, a symbolic-link loop
+            raise reader.error(("check", "properties"), f"the property set {_show(name)} cannot be read: "
+                                                        f"{getattr(exc, 'strerror', None) or exc}") from None
+        if not found:
+            raise reader.error(("check", "properties"), f"no property-set file {_show(name)} (looked for {target})")
         problem = _unreadable(target)
         if problem:
-            raise reader.error(("check", "properties"), f"the property set {name!r} {problem}")
+            raise reader.error(("check", "properties"), f"the property set {_show(name)} {problem}")
+        if target in read:
+            raise reader.error(("check", "properties"), f"the property set {_show(name)} is listed twice")
+        read.append(target)
         located.extend(_property_set(target, topology))
     inline = section.get("property", [])
     if not isinstance(inline, list):
