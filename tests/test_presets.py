@@ -728,3 +728,40 @@ def test_redis_appendfsync_always_keeps_writes_through_power_losses(tmp_path: Pa
     everysec = preset_design(tmp_path, "redis", {"appendonly": "yes"}, MY, ["power-loss"], NEVER_LOST, orders=orders)
     t = tolerance(everysec, "never_lost", max_k=1)
     assert t.k == 0 and t.failure_set == ["power_loss(n='db1')"]
+
+
+# ----------------------------------------------------------------------------- the designs in model/
+
+MODEL = Path(__file__).resolve().parent.parent / "model"
+PRESET_DESIGNS = sorted(p.name for p in MODEL.glob("*.toml") if "# expect:" in p.read_text())
+
+
+def expected_verdicts(text: str) -> dict[str, str]:
+    """The ``# expect: PROPERTY = VERDICT`` lines of a design's header."""
+    import re
+
+    return {m.group(1).strip(): m.group(2) for m in re.finditer(r"(?m)^# expect: (.+?) = (holds|violated)\s*$", text)}
+
+
+def test_every_preset_has_a_design_in_model() -> None:
+    """At least one shipped design per preset, beside the incident designs."""
+    import tomllib
+
+    used = {tomllib.loads((MODEL / name).read_text())["protocol"].get("preset") for name in PRESET_DESIGNS}
+    from ordercheck.protocols.presets import PRESETS
+
+    assert set(PRESETS) <= used
+
+
+@pytest.mark.parametrize("name", PRESET_DESIGNS)
+def test_model_designs_have_the_verdicts_in_their_header(name: str, orders: int, tmp_path: Path) -> None:
+    """Each design in model/ states, in its header, the verdict of every property it checks, derived
+    there from the product's documentation; the check gives exactly those, with one order as
+    shipped and with two."""
+    text = (MODEL / name).read_text()
+    expected = expected_verdicts(text)
+    path = tmp_path / name
+    path.write_text(text.replace("orders = 1\n", f"orders = {orders}\n"))
+    result = check(load_design(path).model(), keep_going=True)
+    got = {p.name: p.verdict for p in result.properties if p.name in expected}
+    assert got == expected
