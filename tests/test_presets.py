@@ -3,7 +3,9 @@
 Every test states, in its docstring, what the product's documentation says, the mechanics that
 follow from it, and the number (or verdict) those mechanics imply.  The numbers are derived by
 hand from the documentation and the preset's docstring (``src/ordercheck/protocols/presets.py``),
-never by running the engine and pasting.  Instances are small: one order, three servers.
+never by running the engine and pasting.  Instances are small: three servers, and every design
+test runs with one order and with two (the ``orders`` fixture): products that ship a log
+replicate it in order, so the documented verdicts do not depend on the number of orders.
 
 Vocabulary (see ``tests/test_designs.py`` for the family's steps): *fault tolerance* is
 :func:`ordercheck.tolerance.fault_tolerance`: for ``never_lost`` and ``visible_after_failover``
@@ -28,6 +30,11 @@ Sources (paraphrased; the test docstrings quote the relevant part):
   Availability" (OSDI 2004): updates enter at the head, pass every server in order, the tail
   replies; servers are fail-stop; a failed head is replaced by its successor; t+1 servers
   tolerate t failures.
+* InterSystems IRIS: the SynchCommit setting (RCPF_SYNCHCOMMIT) and the High Availability Guide
+  (Mirroring: failover members, Mirror Synchronization, Backup Status and Automatic Failover).
+* MySQL 8.0 Reference Manual, "Semisynchronous Replication"; MongoDB manual, "Write Concern" and
+  "Rollbacks During Replica Set Failover"; Redis documentation, "Replication", "WAIT" and
+  "Persistence".
 
 Tests marked ``xfail(strict=True)`` are expectations the presets do not meet today; the
 reproducers and diagnoses are in ``.notes/designs-helper.md``.
