@@ -822,3 +822,20 @@ def test_survives_counts_memory_and_cache_copies_and_only_the_faults_that_remove
     assert holds(model, "one_failure", one_after_a_hit)
     unrelated = with_(initial(model), acked=frozenset({"o1"}), cache={"b": frozenset({"o1"})}, disk_losses=1, faults_spent=1)
     assert not holds(model, "one_failure", unrelated)
+
+
+def test_the_survives_explanation_says_no_copy_only_when_none_remains():
+    """By hand, k=1 over (mem, cache, disk) of CopyLosses: o1 acknowledged and held nowhere after a
+    crash that removed its copy reads "no copy of it remains after 1 fault that removed a copy of
+    it"; o1 in b's OS cache only (nothing spent) names b and the medium, and one failure."""
+    from ordercheck.domain.explain import explain_survives
+
+    model = CopyLosses()
+    spec = spec_of(model)
+    constants = model._ordercheck_constants
+    gone = with_(initial(model), acked=frozenset({"o1"}), copy_losses={"o1": 1, "o2": 0})
+    assert explain_survives(spec.extra, constants, "one_failure", gone) == [
+        "'o1' is acknowledged but no copy of it remains after 1 fault that removed a copy of it"]
+    one = with_(initial(model), acked=frozenset({"o1"}), cache={"b": frozenset({"o1"})})
+    assert explain_survives(spec.extra, constants, "one_failure", one) == [
+        "'o1' is held only by b (os-cache); losing b (1 failure) removes every copy, and the property asks to survive 1"]
