@@ -132,8 +132,8 @@ def test_explain_names_the_acknowledgement_the_rack_failure_and_the_lost_order()
     sentences = explain_trace(trace, spec_of(model))
     assert sentences == [
         "Invariant kept is violated in model SameRack after 4 steps.",
-        "o1 was acknowledged at step 4 while no node had it on disk (db1 and db2 had it in memory).",
-        "At step 5 rack r1 lost power, taking db1 and db2, losing o1 from the memory of db1 and db2.",
+        "o1 was acknowledged at step 3 (State 4) while no node had it on disk (db1 and db2 had it in memory).",
+        "At step 4 (State 5) rack r1 lost power, taking db1 and db2, losing o1 from the memory of db1 and db2.",
         "No surviving node holds o1.",
     ]
 
@@ -141,9 +141,9 @@ def test_explain_names_the_acknowledgement_the_rack_failure_and_the_lost_order()
 def test_explain_a_failover_and_a_survives_property() -> None:
     model = racks("AckOnPrimaryDisk")
     failover = explain_trace(violation(model, "primary_has_acked"), spec_of(model))
-    assert "o1 was acknowledged at step 5 while only db1 had it on disk." in failover
-    assert "At step 6 db1 crashed, losing o1 from db1's memory." in failover
-    assert "At step 7 db2 became primary in place of db1 (which was down)." in failover
+    assert "o1 was acknowledged at step 4 (State 5) while only db1 had it on disk." in failover
+    assert "At step 5 (State 6) db1 crashed, losing o1 from db1's memory." in failover
+    assert "At step 6 (State 7) db2 became primary in place of db1 (which was down)." in failover
     assert "The primary db2 is up and does not hold o1." in failover
     rack = explain_trace(violation(model, "survive_one_rack_loss"), spec_of(model))
     assert rack[-1] == ("o1 is on disk only at db1: losing rack r1 (db1 and db2; 1 failure) would remove every copy, "
@@ -156,7 +156,7 @@ def test_explain_a_model_without_nodes_says_what_each_step_changed() -> None:
         Step("inc", (("by", 2),), {"x": 2, "m": {"a": 3}}),
     ))
     assert explain_trace(trace) == ["Invariant small is violated in model Counter after 1 step.",
-                                    "At step 2 inc(by=2): x became 2; m[a] became 3."]
+                                    "At step 1 (State 2) inc(by=2): x became 2; m[a] became 3."]
 
 
 def test_scene_events_status_and_failure_set_read_off_the_states() -> None:
@@ -185,7 +185,7 @@ def test_a_model_without_a_topology_still_has_nodes_and_copies() -> None:
     assert scene.nodes == ("db1", "db2", "db3") and scene.up == "alive"
     assert dict(scene.copies) == {"memory": "memory", "disk": "disk"}
     sentences = explain_trace(trace, spec_of(model))
-    assert "At step 6 db2 became primary in place of db1 (which was down)." in sentences
+    assert "At step 5 (State 6) db2 became primary in place of db1 (which was down)." in sentences
 
 
 # ----------------------------------------------------------------------------- Mermaid
@@ -198,11 +198,11 @@ def test_mermaid_arrows_faults_failover_and_the_lost_order() -> None:
     assert lines[0] == "sequenceDiagram"
     assert "    participant c as client" in lines
     assert "    participant n0 as db1 (primary, rack r1)" in lines
-    assert "    c->>n0: step 2: accept o1 into memory" in lines
-    assert "    n0->>n0: step 4: fsync o1 onto disk" in lines
-    assert "    n0-->>c: step 5: ack o1" in lines
-    assert "    Note over n0: fault at step 6: db1 crashed, losing o1 from db1's memory" in lines
-    assert "    Note over n0,n1: failover at step 7: db2 becomes primary in place of db1" in lines
+    assert "    c->>n0: step 1: accept o1 into memory" in lines
+    assert "    n0->>n0: step 3: fsync o1 onto disk" in lines
+    assert "    n0-->>c: step 4: ack o1" in lines
+    assert "    Note over n0: fault at step 5: db1 crashed, losing o1 from db1's memory" in lines
+    assert "    Note over n0,n1: failover at step 6: db2 becomes primary in place of db1" in lines
     assert "    Note over c,n1: The primary db2 is up and does not hold o1." in lines
     assert text.count("    rect ") == text.count("    end")
 
@@ -210,18 +210,18 @@ def test_mermaid_arrows_faults_failover_and_the_lost_order() -> None:
 def test_mermaid_replication_is_an_arrow_between_nodes() -> None:
     model = racks("AckOnOneReplicaDisk")
     text = render_mermaid(violation(model, "survive_one_rack_loss"), spec_of(model))
-    assert "n0->>n1: step 5: replicate o1 into memory" in text
+    assert "n0->>n1: step 4: replicate o1 into memory" in text
     design = sources_in(MODEL / "hospital-3-failover-without-synchronous-commit.toml")[0]
     m = design.cls()
     hospital = render_mermaid(violation(m, "no acknowledged order is lost"), spec_of(m))
-    assert "n0->>n2: step 3: forward o1 into memory" in hospital  # app1 forwards to the primary db1
-    assert "Note over n2: fault at step 7: db1 lost power" in hospital
+    assert "n0->>n2: step 2: forward o1 into memory" in hospital  # app1 forwards to the primary db1
+    assert "Note over n2: fault at step 6: db1 lost power" in hospital
 
 
 def test_mermaid_power_loss_of_a_rack_spans_its_nodes() -> None:
     model = SameRack()
     text = render_mermaid(violation(model, "kept"), spec_of(model))
-    assert "Note over n0,n1: fault at step 5: rack r1 lost power, taking db1 and db2" in text
+    assert "Note over n0,n1: fault at step 4: rack r1 lost power, taking db1 and db2" in text
     assert "No surviving node holds o1." in text
 
 
@@ -256,10 +256,10 @@ def test_mermaid_without_nodes_uses_actors_or_one_system_lifeline() -> None:
 
     trace = violation(Votes(), "undecided")
     text = render_mermaid(trace, spec_of(Votes()))
-    assert "participant a0 as r1" in text and "a0->>a0: step 2: prepare(rm='r1')" in text
-    assert "s->>s: step 3: decide()" in text
+    assert "participant a0 as r1" in text and "a0->>a0: step 1: prepare(rm='r1')" in text
+    assert "s->>s: step 2: decide()" in text
     system = render_mermaid(Trace("M", "p", "invariant", (Step(None, (), {"x": 0}), Step("inc", (), {"x": 1}))))
-    assert "participant s as system" in system and "s->>s: step 2: inc()" in system
+    assert "participant s as system" in system and "s->>s: step 1: inc()" in system
 
 
 def test_mermaid_is_deterministic() -> None:
@@ -455,7 +455,7 @@ def test_cli_explain_a_saved_trace(tmp_path: Path) -> None:
     code, out, err = run("explain", MODEL / "hospital-3-failover-without-synchronous-commit.toml", trace)
     assert code == 0 and err == ""
     assert out.splitlines()[0] == "Invariant an acknowledged order survives any two-node failure is violated in model Hypothesis3 after 5 steps."
-    assert "o1 was acknowledged at step 6 while no node had it on disk (db1 had it in the OS cache, db2 in memory)." in out
+    assert "o1 was acknowledged at step 5 (State 6) while no node had it on disk (db1 had it in the OS cache, db2 in memory)." in out
     code, out, _ = run("explain", MODEL / "hospital-3-failover-without-synchronous-commit.toml", trace, "--format", "mermaid")
     assert code == 0 and out.startswith("sequenceDiagram\n")
 

@@ -16,8 +16,8 @@ generically rather than from any one model:
 - per step: which nodes went down or came back, which copies appeared or vanished, which
   orders were acknowledged, which pointer moved (a failover).
 
-States are numbered from 1 as in the text rendering (``State 1: initial state``), so "step 5"
-here is ``State 5`` there.
+Numbering follows :mod:`ordercheck.report.trace`: ``State 1`` is the initial state and step k is
+the k-th action, leading to ``State k+1``; sentences name both (``at step 4 (State 5)``).
 
 Examples
 --------
@@ -33,8 +33,8 @@ Examples
 >>> for sentence in explain_trace(t):
 ...     print(sentence)
 Invariant kept is violated in model M after 3 steps.
-o1 was acknowledged at step 3 while only db1 had it on disk.
-At step 4 db1 lost its disk, losing o1 from db1's disk.
+o1 was acknowledged at step 2 (State 3) while only db1 had it on disk.
+At step 3 (State 4) db1 lost its disk, losing o1 from db1's disk.
 No surviving node holds o1.
 """
 
@@ -48,7 +48,7 @@ from ..domain.explain import endangered_orders
 from ..domain.topology import NodeDomain, Topology
 from ..lang.spec import Spec
 from .text import format_value, headline, sorted_elements
-from .trace import Step, Trace
+from .trace import Step, Trace, step_count, step_ref, steps_phrase
 
 __all__ = [
     "FAULT_ACTIONS",
@@ -650,28 +650,28 @@ def _durable_sentences(trace: Trace, scene: Scene, events: list[Event]) -> list[
     for event in events[1:]:
         n = event.number
         if event.kind == "fault":
-            text = f"at step {n} {fault_text(event)}"
+            text = f"at {step_ref(n)} {fault_text(event)}"
             if event.lost:
                 text += f", losing {lost_text(scene, event.lost)}"
             out.append(_sentence(text))
         elif event.kind == "restart":
             who = _join([name_of(x) for x in (event.back or event.actors)])
-            out.append(_sentence(f"at step {n} {who} restarted"))
+            out.append(_sentence(f"at {step_ref(n)} {who} restarted"))
         elif event.kind == "heal":
             ends = _join([name_of(v) for _, v in event.step.params])
-            out.append(_sentence(f"at step {n} the partition between {ends} healed"))
+            out.append(_sentence(f"at {step_ref(n)} the partition between {ends} healed"))
         for var, old, new in event.moved:
             before = trace.steps[n - 2].state
             was_down = scene.up is not None and not before[scene.up].get(old, True)
             note = " (which was down)" if was_down else ""
-            out.append(_sentence(f"at step {n} {name_of(new)} became {var} in place of {name_of(old)}{note}"))
+            out.append(_sentence(f"at {step_ref(n)} {name_of(new)} became {var} in place of {name_of(old)}{note}"))
         for order in event.acked:
-            out.append(_sentence(f"{name_of(order)} was acknowledged at step {n} while {_holding(scene, event.step.state, order)}", False))
+            out.append(_sentence(f"{name_of(order)} was acknowledged at {step_ref(n)} while {_holding(scene, event.step.state, order)}", False))
         if event.kind not in ("fault", "restart") and event.lost:
             before = trace.steps[n - 2].state
             gone = [(node, var, o) for node, var, o in event.lost if o in _acked(scene, before) and not holders(scene, event.step.state, o)]
             if gone:
-                out.append(_sentence(f"at step {n} {event.step.label} removed {lost_text(scene, tuple(gone))}"))
+                out.append(_sentence(f"at {step_ref(n)} {event.step.label} removed {lost_text(scene, tuple(gone))}"))
     out.extend(closing_sentences(trace, scene, events))
     return out
 
@@ -741,7 +741,7 @@ def _generic_sentences(trace: Trace) -> list[str]:
     for number, step in enumerate(trace.steps[1:], start=2):
         changes = _changes(trace.steps[number - 2].state, step.state)
         what = "; ".join(changes) if changes else "nothing changed"
-        out.append(_sentence(f"at step {number} {step.label}: {what}"))
+        out.append(_sentence(f"at {step_ref(number)} {step.label}: {what}"))
     return out
 
 
@@ -772,13 +772,12 @@ def explain_trace(trace: Trace, spec: Spec | None = None) -> list[str]:
     >>> from ordercheck.report.trace import Step, Trace
     >>> t = Trace("Counter", "small", "invariant", (Step(None, (), {"x": 0}), Step("inc", (("by", 2),), {"x": 2})))
     >>> explain_trace(t)
-    ['Invariant small is violated in model Counter after 1 step.', 'At step 2 inc(by=2): x became 2.']
+    ['Invariant small is violated in model Counter after 1 step.', 'At step 1 (State 2) inc(by=2): x became 2.']
     """
-    count = max(len(trace.steps) - 1, 0)
     first = headline(trace)
     if trace.model:
         first += f" in model {trace.model}"
-    first += f" after {count} step{'s' if count != 1 else ''}"
+    first += f" after {steps_phrase(step_count(trace))}"
     out = [_sentence(first)]
     if not trace.steps:
         return out
