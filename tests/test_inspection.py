@@ -134,6 +134,8 @@ def test_explain_names_the_acknowledgement_the_rack_failure_and_the_lost_order()
         "Invariant kept is violated in model SameRack after 4 steps.",
         "o1 was acknowledged at step 3 (State 4) while no node had it on disk (db1 and db2 had it in memory).",
         "At step 4 (State 5) rack r1 lost power, taking db1 and db2, losing o1 from the memory of db1 and db2.",
+        "The property kept asks that every acknowledged order still be held by some node, in memory or on disk "
+        "(a node that is down counts while its medium survives).",
         "No surviving node holds o1.",
     ]
 
@@ -146,8 +148,10 @@ def test_explain_a_failover_and_a_survives_property() -> None:
     assert "At step 6 (State 7) db2 became primary in place of db1 (which was down)." in failover
     assert "The primary db2 is up and does not hold o1." in failover
     rack = explain_trace(violation(model, "survive_one_rack_loss"), spec_of(model))
-    assert rack[-1] == ("o1 is on disk only at db1: losing rack r1 (db1 and db2; 1 failure) would remove every copy, "
-                        "and the property asks it to survive 1.")
+    # What the property asks (the trace's own words), then the failure set (domain/explain.py's wording).
+    assert rack[-2] == ("The property survive_one_rack_loss asks that every acknowledged order be held on disk by nodes that "
+                        "no single rack failure can all take out (disk losses already suffered count).")
+    assert "rack r1" in rack[-1] and "db1" in rack[-1]
 
 
 def test_explain_a_model_without_nodes_says_what_each_step_changed() -> None:
@@ -438,6 +442,82 @@ def test_cli_svg_names_one_file_per_model(tmp_path: Path) -> None:
     assert (tmp_path / "t.AckOnPrimaryDisk.svg").exists() and (tmp_path / "t.AckOnOtherRackReplicaDisk.svg").exists()
     code, out, _ = run("check", MODEL / "diehard.py", "--quiet", "--svg", target.with_name("none.svg"))
     assert "no topology to draw" in out and not target.with_name("none.svg").exists()
+
+
+H1 = MODEL / "hospital-1-app-tier-acks-from-memory.toml"
+
+
+def _blocks_by_property(out: str) -> dict[str, str]:
+    """Each counterexample printed by ``check``, keyed by its property (from its headline to the next one)."""
+    parts = re.split(r"(?m)^Invariant (.+) is violated$", out)
+    return {parts[i]: parts[i + 1] for i in range(1, len(parts) - 1, 2)}
+
+
+def test_check_explains_every_trace_in_the_property_own_terms() -> None:
+    # Hypothesis 1 acknowledges from an application server's memory (ack = "app.memory"): at the acknowledgement
+    # (submit, then ack: State 3) o1 is only in app1's memory, so it is on no disk, not at the primary db1, not
+    # registered downstream and not queued at an interface. No failure and no failover has happened yet.
+    code, out, _ = run("check", H1, "--quiet")
+    assert code == 1
+    blocks = _blocks_by_property(out)
+    assert len(blocks) == 4 and all("\nIn plain words:\n" in b for b in blocks.values())
+    for block in blocks.values():
+        assert "  o1 was acknowledged at step 2 (State 3) while no node had it on disk (app1 had it in memory)." in block
+    primary = blocks["the primary after failover has every acknowledged order"]
+    assert "checks in every state, not only after a failover, that the node recorded as primary" in primary
+    assert "  The primary db1 is up and does not hold o1.\n  Only app1 has o1, in memory.\n" in primary
+    assert "  No failover happened in this trace: db1 has been primary from the start." in primary
+    pharmacy = blocks["an acknowledged order reaches pharmacy and lab"]
+    assert "wait at an interface (if1 or if2)" in pharmacy
+    assert "  o1 is not registered, it is not in the database, and it is at no interface: only app1 has it, in memory." in pharmacy
+    survives_block = blocks["an acknowledged order survives any two-node failure"]
+    assert ("  o1 is nowhere on disk: only app1 has it, in memory, and copies in memory do not count for this property."
+            in survives_block)
+    lost = blocks["no acknowledged order is lost"]
+    assert "  At step 3 (State 4) app1 crashed, losing o1 from app1's memory." in lost
+    assert "  No surviving node holds o1 and it is not registered." in lost
+
+
+class Doc(Model):
+    """A counter whose invariant has a docstring: the explanation quotes it."""
+
+    x = Var(Elem(("a", "b", "c")), init="a")
+
+    @action
+    def a_to_b(s):
+        require(s.x == "a")
+        s.x = "b"
+
+    @action
+    def b_to_c(s):
+        require(s.x == "b")
+        s.x = "c"
+
+    @invariant
+    def never_c(s):
+        """x never reaches 'c'."""
+        return s.x != "c"
+
+
+def test_an_invariant_without_a_durability_property_is_explained_by_its_definition() -> None:
+    model = Doc()
+    trace = check(model).counterexample
+    last = explain_trace(trace, spec_of(model))[-1]
+    assert last.startswith("The invariant never_c (") and "test_inspection.py:" in last
+    assert last.endswith(") is false in State 3, the last state: x never reaches 'c'.")
+
+
+def test_check_prints_the_initial_state_compactly_unless_full_states() -> None:
+    code, out, _ = run("check", H1, "--quiet", "--property", "no acknowledged order is lost")
+    first = out.split("State 1: initial state\n")[1].split("\n\n")[0].splitlines()
+    assert first == ["  primary = 'db1'", "  up = {every key: True}",
+                     "  empty, false or 0: mem, cache, disk, submitted, acked, dispatched, registered, registrations, faults_spent"]
+    code, out, _ = run("check", H1, "--quiet", "--property", "no acknowledged order is lost", "--full-states")
+    assert code == 1
+    first = out.split("State 1: initial state\n")[1].split("\n\n")[0].splitlines()
+    assert len(first) == 11 and first[0].startswith("  mem = {app1: {}, app2: {}") and "  faults_spent = 0" in first
+    later = out.split("State 4: crash(n='app1')\n")[1].split("\n\n")[0].splitlines()
+    assert "  mem[app1] = {}  (-'o1')" in later and "  primary = 'db1'" in later
 
 
 def test_cli_format_mermaid(tmp_path: Path) -> None:

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .api import ENGINES, check
-from .domain.explain import explain_survives
 from .explicit.levels import BACKENDS, STORE_CHOICES
 from .explicit.vectorized import DEVICES
 from .lang.errors import InputError, ModelError, OrdercheckError
 from .lang.model import Const, Model, _declarations, spec_of
+from .lang.spec import Spec
 from .lang.types import describe_value
 from .replay import replay_trace
 from .report.ci import Checked, write_reports
@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--quiet", action="store_true", help="no progress output on stderr")
     c.add_argument("--format", choices=("text", "mermaid"), default="text",
                    help="how counterexamples are printed: text (default), or Mermaid sequence diagrams in ```mermaid fences")
+    c.add_argument("--full-states", action="store_true",
+                   help="print every variable of every state of a counterexample (default: the initial state's non-empty "
+                        "variables, then what each step changed)")
     c.add_argument("--html", metavar="FILE", help="write a self-contained HTML page for stepping through the counterexamples")
     c.add_argument("--svg", metavar="FILE", help="draw each model's topology with its smallest failure set marked (SVG; FILE.Model.svg for several)")
     c.add_argument("--junit", metavar="FILE", help="write JUnit XML: one test case per model or design x property")
@@ -249,6 +252,16 @@ def _design_table(rows: list[tuple[ModelSource, Result]]) -> str:
     return "\n".join(lines)
 
 
+def _counterexample_text(trace: Trace, spec: Spec, args: argparse.Namespace) -> str:
+    """A counterexample as ``check`` prints it: the trace (text or Mermaid), then the same trace in plain words."""
+    if args.format == "mermaid":
+        shown = f"\n{headline(trace)}:\n\n```mermaid\n{render_mermaid(trace, spec)}\n```\n"
+    else:
+        shown = "\n" + render_text(trace, full_states=args.full_states) + "\n"
+    words = explain_trace(trace, spec)[1:]  # the first sentence repeats the headline
+    return shown + ("\nIn plain words:\n" + "".join(f"  {sentence}\n" for sentence in words) if words else "")
+
+
 def _suffixed(path: str, model: str, many: bool) -> Path:
     if not many:
         return Path(path)
@@ -324,12 +337,8 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             for finding in findings:
                 out.write(f"    - {finding}\n")
         for p in result.properties:
-            if p.counterexample is not None and args.format == "mermaid":
-                out.write(f"\n{headline(p.counterexample)}:\n\n```mermaid\n{render_mermaid(p.counterexample, spec)}\n```\n")
-            elif p.counterexample is not None:
-                out.write("\n" + render_text(p.counterexample) + "\n")
-                for sentence in explain_survives(spec.extra, result.constants, p.name, p.counterexample.final_state):
-                    out.write(f"  {sentence}\n")
+            if p.counterexample is not None:
+                out.write(_counterexample_text(p.counterexample, spec, args))
         if result.verdict == INCONCLUSIVE:
             out.write("  'inconclusive' is not a pass: raise the bound, or check a smaller instance with --const.\n")
             if result.extra.get("hint"):
