@@ -494,7 +494,7 @@ def violated_result() -> Result:
 def test_json_top_level_keys_are_exact() -> None:
     doc = result_to_json(violated_result())
     assert tuple(doc) == KEYS
-    assert set(doc) == {"model", "constants", "engine", "verdict", "properties", "stats", "counterexample", "reason"}
+    assert set(doc) == {"model", "file", "constants", "engine", "verdict", "properties", "stats", "counterexample", "reason"}
 
 
 def test_json_content() -> None:
