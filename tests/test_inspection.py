@@ -520,6 +520,51 @@ def test_check_prints_the_initial_state_compactly_unless_full_states() -> None:
     assert "  mem[app1] = {}  (-'o1')" in later and "  primary = 'db1'" in later
 
 
+H2 = MODEL / "hospital-2-interface-queue-in-memory.toml"
+
+
+def test_the_final_table_lists_python_models_and_designs_and_says_not_checked_once() -> None:
+    code, out, _ = run("check", MODEL / "racks.py", H2, "--quiet")
+    assert code == 1
+    table = out[out.index("Models and designs:"):].splitlines()
+    assert table[2].split() == ["model", "property", "verdict", "trace", "tolerance", "states", "seconds"]
+    rows = [line.split("  ")[0].strip() for line in table[4:] if line.strip() and not line.startswith("not checked")]
+    # racks.py defines five models; Hypothesis 2 lists five properties and the reachability goal: six rows.
+    assert {r for r in rows if r.startswith("racks.py::")} == {
+        "racks.py::AckOnPrimaryDisk", "racks.py::AckOnOneReplicaDisk", "racks.py::AckOnBothReplicasDisk",
+        "racks.py::AckOnSameRackReplicaDisk", "racks.py::AckOnOtherRackReplicaDisk"}
+    assert rows.count(H2.name) == 6
+    # AckOnPrimaryDisk stops at its first violation: its four other properties were not checked.
+    primary_rows = [line for line in table if line.startswith("racks.py::AckOnPrimaryDisk ")]
+    assert sum("not checked" in line for line in primary_rows) == 4 and "inconclusive" not in out
+    assert table[-1] == "not checked: the search stopped at the first violation; use --continue to check every property"
+    assert "keep_going" not in out
+    summary = out[:out.index("\n\n")]
+    assert summary.count("not checked: the search stopped") == 1
+
+
+def test_trace_out_writes_every_violated_property_and_json_names_the_file(tmp_path: Path) -> None:
+    target, doc = tmp_path / "cex.itf.json", tmp_path / "result.json"
+    code, out, _ = run("check", H1, "--quiet", "--trace-out", target, "--json", doc)
+    assert code == 1
+    # Hypothesis 1 violates four properties (the table of docs/incident.md): one file each, named after the property.
+    names = ["an-acknowledged-order-survives-any-two-node-failure", "no-acknowledged-order-is-lost",
+             "the-primary-after-failover-has-every-acknowledged-order", "an-acknowledged-order-reaches-pharmacy-and-lab"]
+    for name in names:
+        path = tmp_path / f"cex.{name}.itf.json"
+        assert path.exists() and f"written to {path}" in out
+        assert read_itf(path).property == name.replace("-", " ").replace("two node", "two-node")
+    assert json.loads(doc.read_text())["file"] == str(H1)
+    # Two models: the model's name goes in too; a violated goal has no trace, and says so.
+    code, out, _ = run("check", ROOT / "tests" / "data" / "designs" / "ok" / "never-fsync.toml", H1, "--quiet",
+                       "--trace-out", tmp_path / "two.itf.json", "--json", doc)
+    assert code == 1
+    assert "no trace written for an order can be acknowledged: it has no counterexample" in out
+    assert (tmp_path / "two.Hypothesis1.no-acknowledged-order-is-lost.itf.json").exists()
+    files = [r["file"] for r in json.loads(doc.read_text())["results"]]
+    assert files == [str(ROOT / "tests" / "data" / "designs" / "ok" / "never-fsync.toml"), str(H1)]
+
+
 def test_cli_format_mermaid(tmp_path: Path) -> None:
     code, out, _ = run("check", MODEL / "racks.py", "--model", "AckOnPrimaryDisk", "--quiet", "--format", "mermaid")
     assert code == 1
@@ -530,7 +575,8 @@ def test_cli_format_mermaid(tmp_path: Path) -> None:
 
 def test_cli_explain_a_saved_trace(tmp_path: Path) -> None:
     trace = tmp_path / "t.itf.json"
-    code, _, _ = run("check", MODEL / "hospital-3-failover-without-synchronous-commit.toml", "--quiet", "--trace-out", trace)
+    code, _, _ = run("check", MODEL / "hospital-3-failover-without-synchronous-commit.toml", "--quiet", "--trace-out", trace,
+                     "--property", "an acknowledged order survives any two-node failure")
     assert code == 1
     code, out, err = run("explain", MODEL / "hospital-3-failover-without-synchronous-commit.toml", trace)
     assert code == 0 and err == ""
