@@ -6,6 +6,7 @@ The browser test of the HTML viewer is ``tests/test_browser.py``; the pytest plu
 
 from __future__ import annotations
 
+import inspect
 import io
 import json
 import re
@@ -563,6 +564,72 @@ def test_trace_out_writes_every_violated_property_and_json_names_the_file(tmp_pa
     assert (tmp_path / "two.Hypothesis1.no-acknowledged-order-is-lost.itf.json").exists()
     files = [r["file"] for r in json.loads(doc.read_text())["results"]]
     assert files == [str(ROOT / "tests" / "data" / "designs" / "ok" / "never-fsync.toml"), str(H1)]
+
+
+def _coverage(out: str) -> dict[str, tuple[int, int]]:
+    """The coverage rows ``--coverage`` printed: action -> (new states, transitions)."""
+    rows = {}
+    for line in out.split("coverage over ")[1].splitlines()[2:]:
+        parts = line.split()
+        if len(parts) != 3 or not line.startswith("    "):
+            break
+        rows[parts[0]] = (int(parts[1].replace(",", "")), int(parts[2].replace(",", "")))
+    return rows
+
+
+def test_coverage_counts_each_action_and_adds_up_to_the_state_count() -> None:
+    code, out, _ = run("check", MODEL / "twophase.py", "--coverage", "--quiet")
+    assert code == 0
+    rows = _coverage(out)
+    assert list(rows) == ["tm_rcv_prepared", "tm_commit", "tm_abort", "rm_prepare", "rm_choose_to_abort",
+                          "rm_rcv_commit_msg", "rm_rcv_abort_msg"]
+    # TLC reports 288 distinct states for TwoPhase with three RMs: one initial state, and each other state is the
+    # first visit of exactly one transition. The TM commits only once, when every RM is prepared: one transition.
+    assert sum(new for new, _ in rows.values()) + 1 == 288
+    assert rows["tm_commit"] == (1, 1)
+    assert "never enabled" not in out
+
+
+def test_coverage_reports_a_never_enabled_protocol_step_but_not_an_idle_fault(tmp_path: Path) -> None:
+    # never-fsync.toml never fsyncs and acknowledges from the primary's disk: ack can never happen. With a fault
+    # budget of 0 no crash can happen either, nor a restart: for a design those are not worth a word.
+    design = tmp_path / "idle.toml"
+    design.write_text((ROOT / "tests" / "data" / "designs" / "ok" / "never-fsync.toml").read_text().replace("budget = 1", "budget = 0"))
+    code, out, _ = run("check", design, "--coverage", "--quiet")
+    assert code == 1
+    rows = _coverage(out)
+    assert rows["ack"] == (0, 0) and rows["crash"] == (0, 0) and rows["restart"] == (0, 0)
+    assert "  never enabled in any reachable state: ack\n" in out
+
+
+class Idle(Model):
+    """A Python model: every action that never fires is reported, the generated fault actions too."""
+
+    NODE = Const(Topology.from_nodes({"a": {"role": "db"}}))
+    ORDER = Const(("o1",))
+    disk = Var(MapOf(NODE, SetOf(ORDER)), init=(), medium="disk")
+    faults = Faults(crash=True, power_loss=False, disk_loss=False, budget=0)
+
+    @action(o=ORDER, n=NODE, on="n")
+    def store(s, o, n):
+        s.disk[n] = s.disk[n].add(o)
+
+    @action(o=ORDER, n=NODE)
+    def unreachable(s, o, n):
+        require(s.disk[n].count() > 1)  # one order: never more than one copy on a node
+        s.disk[n] = s.disk[n].remove(o)
+
+
+def test_coverage_of_a_python_model_lists_every_action_never_enabled(tmp_path: Path) -> None:
+    path = tmp_path / "idle.py"
+    path.write_text("from ordercheck import *\nfrom ordercheck.domain import Faults, Topology\n"
+                    + inspect.getsource(Idle))
+    code, out, _ = run("check", path, "--coverage", "--quiet")
+    assert code == 0
+    # Two states: no copy, and o1 on a's disk. store fires in both (its guard is only "a is up"): one transition
+    # to the new state, one back to the same state.
+    assert _coverage(out) == {"store": (1, 2), "unreachable": (0, 0), "crash": (0, 0), "restart": (0, 0)}
+    assert "  never enabled in any reachable state: unreachable, crash, restart\n" in out
 
 
 def test_cli_format_mermaid(tmp_path: Path) -> None:

@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "implications whose premise never holds")
     c.add_argument("--lemma", action="append", default=None, metavar="NAME",
                    help="induction: assume (and prove) this invariant as a strengthening lemma (default: the model's @lemma ones)")
+    c.add_argument("--coverage", action="store_true",
+                   help="after the verdict, per action (as TLC's -coverage): transitions to new states and in all, and the actions "
+                        "never enabled (for a design, only its protocol steps)")
     c.add_argument("--deadlock", action="store_true", help="report a reachable state with no enabled action")
     c.add_argument("--max-states", type=_positive_int, metavar="N", help="stop after N distinct states (inconclusive)")
     c.add_argument("--max-seconds", type=_positive_float, metavar="S", help="stop after S seconds (inconclusive)")
@@ -291,6 +294,28 @@ def _design_table(rows: list[tuple[ModelSource, Result]]) -> str:
     return "\n".join(lines)
 
 
+def _coverage_lines(spec: Spec, args: argparse.Namespace, design: bool) -> list[str]:
+    """``--coverage``: each action's transitions to new states and in all, as TLC prints them, and the actions never enabled.
+
+    A design is told only of its protocol steps that never happen (a promotion that can never take
+    place); the fault actions the framework generates are counted but not reported as never enabled.
+    """
+    from .explicit.coverage import action_coverage
+
+    cov = action_coverage(spec, max_states=args.max_states, max_seconds=args.max_seconds)
+    scope = f"{cov.states:,} reachable states" if cov.complete else f"the first {cov.states:,} states only ({cov.reason})"
+    width = max([len(a.action) for a in cov.actions] + [6])
+    lines = [f"  coverage over {scope}:", f"    {'action':<{width}}  {'new states':>10}  {'transitions':>11}"]
+    generated = set(spec.extra.get("generated_actions", ()))
+    for a in cov.actions:
+        lines.append(f"    {a.action:<{width}}  {a.distinct:>10,}  {a.total:>11,}")
+    never = [name for name in cov.never_enabled() if not (design and name in generated)]
+    if never:
+        where = "in any reachable state" if cov.complete else "within the bound"
+        lines.append(f"  never enabled {where}: {', '.join(never)}")
+    return lines
+
+
 def _counterexample_text(trace: Trace, spec: Spec, args: argparse.Namespace) -> str:
     """A counterexample as ``check`` prints it: the trace (text or Mermaid), then the same trace in plain words."""
     if args.format == "mermaid":
@@ -406,6 +431,9 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(_summary(result) + "\n")
         for line in _tolerance_lines(result):
             out.write(line + "\n")
+        if args.coverage:
+            for line in _coverage_lines(spec, args, source.design is not None):
+                out.write(line + "\n")
         if args.vacuity:
             from .symbolic import vacuity
 
