@@ -452,7 +452,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             for line in _write_traces(args.trace_out, result, several_models=many):
                 out.write(f"  {line}\n")
         out.write("\n")
-    if table:
+    if len(table) > 1 or any(source.design is not None for source, _ in table):
         out.write(_design_table(table) + "\n")
     for line in write_reports(checked, html=args.html, junit=args.junit, sarif=args.sarif, markdown=args.markdown, svg=args.svg):
         out.write(line + "\n")
