@@ -735,7 +735,8 @@ def _present(scene: Scene, state: dict[str, Any], order: Any, only: tuple[str, .
     for node in scene.nodes:
         found = [var for var, _ in scene.copies if (only is None or var in only) and order in state[var][node]]
         if found:
-            parts.append((name_of(node), _join(sorted({place_of(scene, v) for v in found}))))
+            down = "" if _is_up(scene, state, node) else " (down)"
+            parts.append((name_of(node) + down, _join(sorted({place_of(scene, v) for v in found}))))
     if not parts:
         return f"no node has {it}"
     if len(parts) == 1:
@@ -829,12 +830,8 @@ def _visible_reason(trace: Trace, scene: Scene, events: list[Event], call: dict[
         state = "up" if _is_up(scene, final, node) else "down"
         out.append(_sentence(f"the {var} {name_of(node)} is {state} and does not hold {name_of(order)}"))
         out.append(_sentence(_present(scene, final, order, copies, name_of(order))))
-    moves = [(e.number, old, new) for e in events for p, old, new in e.moved if p == var]
-    if not moves:
+    if not any(p == var for e in events for p, _, _ in e.moved):  # a failover is told where it happens
         out.append(_sentence(f"no failover happened in this trace: {name_of(node)} has been {var} from the start"))
-    else:
-        number, old, new = moves[-1]
-        out.append(_sentence(f"the last failover was at {step_ref(number)}: {name_of(new)} became {var} in place of {name_of(old)}"))
     return out
 
 
