@@ -75,7 +75,7 @@ class Watched:
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
 
         def route(r: Any) -> None:
-            if allowed and r.request.url == allowed:
+            if allowed and r.request.url.split("#")[0] == allowed:
                 r.continue_()
             else:
                 self.requests.append(r.request.url)
