@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from conftest import load_model_module
 
-from ordercheck import Const, Elem, MapOf, Model, SetOf, Var, action, check, invariant, require
+from ordercheck import Const, Elem, Int, MapOf, Model, SetOf, Var, action, check, invariant, require
 from ordercheck.cli import main
-from ordercheck.domain import Faults, Topology, never_lost, survives
+from ordercheck.domain import Faults, Topology, never_lost, no_duplicates, registered_or_rejected, single_primary, survives
 from ordercheck.lang.model import spec_of
 from ordercheck.report.ci import Checked, junit_xml, markdown_summary, property_locations, sarif_log
 from ordercheck.report.explain import breaking_failures, explain_trace, node_status, read_events, read_scene
@@ -506,6 +506,60 @@ def test_an_invariant_without_a_durability_property_is_explained_by_its_definiti
     last = explain_trace(trace, spec_of(model))[-1]
     assert last.startswith("The invariant never_c (") and "test_inspection.py:" in last
     assert last.endswith(") is false in State 3, the last state: x never reaches 'c'.")
+
+
+class Twice(Model):
+    """Registers an order twice, makes two primaries, and acknowledges an order it never registers."""
+
+    NODE = Const(Topology.from_nodes({"a": {"role": "db"}, "b": {"role": "db"}}))
+    ORDER = Const(("o1",))
+    disk = Var(MapOf(NODE, SetOf(ORDER)), init=(), medium="disk")
+    registrations = Var(MapOf(ORDER, Int(0, 2)), init=0)
+    acting = Var(SetOf(NODE), init=("a",))
+    acked = Var(SetOf(ORDER), init=())
+    registered = Var(SetOf(ORDER), init=())
+    faults = Faults(crash=True, power_loss=False, disk_loss=False, budget=0)
+
+    @action(o=ORDER)
+    def register(s, o):
+        require(s.registrations[o] < 2)
+        s.registrations[o] = s.registrations[o] + 1
+
+    @action(n=NODE)
+    def take_over(s, n):
+        s.acting = s.acting.add(n)
+
+    @action(o=ORDER)
+    def ack(s, o):
+        s.acked = s.acked.add(o)
+
+    @invariant
+    def once(s):
+        return no_duplicates(s.registrations)
+
+    @invariant
+    def one_primary(s):
+        return single_primary(s.acting)
+
+    @invariant
+    def told_only_when_registered(s):
+        return registered_or_rejected(s.acked, s.registered)
+
+
+def test_the_other_durability_properties_say_which_order_or_node_breaks_them() -> None:
+    model = Twice()
+    spec = spec_of(model)
+    # register twice: registrations[o1] = 2 after two steps; take_over(b) makes a and b act as primary at once;
+    # ack(o1) acknowledges an order that registered (a set nothing adds to) never holds.
+    once = explain_trace(violation(model, "once"), spec)
+    assert once[-2:] == ["The property once asks that no order be registered more than once.",
+                         "o1 is registered 2 times (registrations[o1] = 2)."]
+    primaries = explain_trace(violation(model, "one_primary"), spec)
+    assert primaries[-2:] == ["The property one_primary asks that at most one node that is up act as primary.",
+                              "a and b are up and all act as primary (acting)."]
+    told = explain_trace(violation(model, "told_only_when_registered"), spec)
+    assert told[-2:] == ["The property told_only_when_registered asks that every acknowledged order be in registered.",
+                         "o1 is acknowledged but not in registered."]
 
 
 def test_check_prints_the_initial_state_compactly_unless_full_states() -> None:

@@ -908,7 +908,7 @@ def _generic_reason(trace: Trace, spec: Spec | None) -> list[str]:
         return []
     try:
         prop = spec.property(trace.property)
-    except (KeyError, ValueError, Exception):
+    except KeyError:  # a trace read back for a model that no longer has the property
         return []
     where = f" ({prop.location})" if prop.location is not None else ""
     last = len(trace.steps)
@@ -945,20 +945,30 @@ def property_reasons(trace: Trace, spec: Spec | None = None, scene: Scene | None
     name = "the property " + (f'"{trace.property}"' if " " in trace.property else trace.property)
     out: list[str] = []
     for call in calls:
-        kind = call.get("kind")
-        if kind == "survives":
-            out.extend(_survives_reason(trace, spec, scene, call, name))
-        elif kind == "never_lost":
-            out.extend(_never_lost_reason(trace, scene, events, call, name))
-        elif kind == "visible_after_failover":
-            out.extend(_visible_reason(trace, scene, events, call, name))
-        elif kind == "registered_or_rejected":
-            out.extend(_registered_reason(trace, scene, call, name))
-        elif kind == "no_duplicates":
-            out.extend(_duplicates_reason(trace, call, name))
-        elif kind == "single_primary":
-            out.extend(_single_primary_reason(trace, scene, call, name))
+        try:
+            out.extend(_reason_of_call(trace, spec, scene, events, call, name))
+        except (KeyError, TypeError, AttributeError):
+            # A trace read back for a model whose variables have changed: say what the property asks, no more.
+            out.append(_sentence(f"{name} is a {call.get('kind')} property"))
     return out
+
+
+def _reason_of_call(trace: Trace, spec: Spec | None, scene: Scene, events: list[Event], call: dict[str, Any], name: str) -> list[str]:
+    """The sentences for one recorded durability property (see :func:`property_reasons`)."""
+    kind = call.get("kind")
+    if kind == "survives":
+        return _survives_reason(trace, spec, scene, call, name)
+    if kind == "never_lost":
+        return _never_lost_reason(trace, scene, events, call, name)
+    if kind == "visible_after_failover":
+        return _visible_reason(trace, scene, events, call, name)
+    if kind == "registered_or_rejected":
+        return _registered_reason(trace, scene, call, name)
+    if kind == "no_duplicates":
+        return _duplicates_reason(trace, call, name)
+    if kind == "single_primary":
+        return _single_primary_reason(trace, scene, call, name)
+    return []
 
 
 def _changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
