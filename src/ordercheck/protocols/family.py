@@ -468,7 +468,7 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
         ns["promote"] = promote
         ns["_eligible"] = eligible
 
-    if not protocol.rejoin_authoritative and replicas:
+    if not protocol.rejoin_authoritative and replicas and "disk_loss" in kinds:  # a rebuild follows a disk loss only
         @action(n=tuple(data), on="n", via=(lambda s, n: s.primary, "n"))
         def rebuild(s: Any, n: Any) -> None:
             require(s.rebuilding.has(n) & (s.primary != n) & serving(s, s.primary))
