@@ -40,6 +40,7 @@ No surviving node holds o1.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -910,7 +911,8 @@ def _generic_reason(trace: Trace, spec: Spec | None) -> list[str]:
         prop = spec.property(trace.property)
     except KeyError:  # a trace read back for a model that no longer has the property
         return []
-    where = f" ({prop.location})" if prop.location is not None else ""
+    # The file's name, not its path: the same sentence wherever the repository is checked out.
+    where = f" ({os.path.basename(prop.location.file)}:{prop.location.line})" if prop.location is not None else ""
     last = len(trace.steps)
     doc = (prop.doc or "").strip().splitlines()
     said = f": {doc[0].strip().rstrip('.')}" if doc else ""
