@@ -736,13 +736,13 @@ def _present(scene: Scene, state: dict[str, Any], order: Any, only: tuple[str, .
     for node in scene.nodes:
         found = [var for var, _ in scene.copies if (only is None or var in only) and order in state[var][node]]
         if found:
-            down = "" if _is_up(scene, state, node) else " (down)"
-            parts.append((name_of(node) + down, _join(sorted({place_of(scene, v) for v in found}))))
+            parts.append((name_of(node), _join(sorted({place_of(scene, v) for v in found})), not _is_up(scene, state, node)))
     if not parts:
         return f"no node has {it}"
     if len(parts) == 1:
-        return f"only {parts[0][0]} has {it}, {parts[0][1]}"
-    return f"{_join([f'{n} ({p})' for n, p in parts])} have {it}"
+        name, place, down = parts[0]
+        return f"only {name} has {it}, {place}" + (f" ({name} is down)" if down else "")
+    return f"{_join([f'{n} ({{}}{p})'.format('down; ' if d else '') for n, p, d in parts])} have {it}"
 
 
 def _places(scene: Scene, copies: Sequence[str | None]) -> str:
@@ -830,7 +830,8 @@ def _visible_reason(trace: Trace, scene: Scene, events: list[Event], call: dict[
     for order in _failing_orders(scene, final, call, lambda o: not any(o in final[c][node] for c in copies)):
         state = "up" if _is_up(scene, final, node) else "down"
         out.append(_sentence(f"the {var} {name_of(node)} is {state} and does not hold {name_of(order)}"))
-        out.append(_sentence(_present(scene, final, order, copies, name_of(order))))
+        where = _present(scene, final, order, copies, name_of(order))
+        out.append(_sentence(where, capitalize=where.startswith(("only ", "no "))))
     if not any(p == var for e in events for p, _, _ in e.moved):  # a failover is told where it happens
         out.append(_sentence(f"no failover happened in this trace: {name_of(node)} has been {var} from the start"))
     return out
