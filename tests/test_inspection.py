@@ -26,6 +26,7 @@ from ordercheck.report.html import render_html, trace_data
 from ordercheck.report.itf import read_itf, write_itf
 from ordercheck.report.mermaid import mermaid_text, render_mermaid
 from ordercheck.report.svg import render_result_svg, render_svg, scene_of_spec
+from ordercheck.report.text import render_text
 from ordercheck.report.trace import Step, Trace
 from ordercheck.sources import sources_in
 
@@ -298,6 +299,20 @@ def test_html_data_has_status_copies_changes_and_failure_set() -> None:
     assert crash["copies"][0] == [[], ["o1"], ["o1"]] and crash["changed"][0] == [True, False, False]
     assert ["up", "{db1: False, db2: True, db3: True}", True] in crash["vars"]
     assert data["failure"] == {"text": "db1: 1 failure", "hypothetical": False, "nodes": [0], "orders": []}
+
+
+def test_html_numbers_states_and_steps_as_the_text_and_explain_do() -> None:
+    model = racks("AckOnPrimaryDisk")
+    trace = violation(model, "primary_has_acked")
+    data = trace_data(trace, spec_of(model))
+    # Seven states, six steps: State 1 is the initial state; step k leads to State k+1 (the text's "State 6: crash").
+    assert [s["step"] for s in data["steps"]] == [0, 1, 2, 3, 4, 5, 6]
+    assert data["steps"][0]["title"] == "State 1 of 7: initial state"
+    assert data["steps"][5]["title"] == "State 6 of 7 \u00b7 step 5 of 6: crash(n='db1')"
+    assert "State 6: crash(n='db1')" in render_text(trace)
+    assert data["explain"][0].endswith("after 6 steps.") and "At step 5 (State 6) db1 crashed, losing o1 from db1's memory." in data["explain"]
+    page = render_html([(trace, spec_of(model))])
+    assert 'a.href = "#step-" + s.step' in page and "showStep(c.steps.length - 1)" in page
 
 
 def test_html_is_deterministic() -> None:
