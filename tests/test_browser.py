@@ -75,7 +75,7 @@ class Watched:
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
 
         def route(r: Any) -> None:
-            if allowed and r.request.url == allowed:
+            if allowed and r.request.url.split("#")[0] == allowed:
                 r.continue_()
             else:
                 self.requests.append(r.request.url)
@@ -104,8 +104,11 @@ def test_stepping_through_a_trace_in_the_viewer(browser: Any, tmp_path: Path) ->
     page = w.page
     page.goto(path.as_uri())
     title = page.locator("#step-title")
-    assert title.inner_text() == "Step 1 of 7: initial state"
+    # The page opens on the violating state; State 1 is the initial state and step k leads to State k+1.
+    assert title.inner_text() == "State 7 of 7 \u00b7 step 6 of 6: promote(n='db2')"
     assert page.locator("h1").inner_text() == "ordercheck counterexamples <i>test</i>"
+    page.keyboard.press("Home")
+    assert title.inner_text() == "State 1 of 7: initial state"
 
     def status(node: str) -> str:
         index = ["db1", "db2", "db3"].index(node)
@@ -113,7 +116,7 @@ def test_stepping_through_a_trace_in_the_viewer(browser: Any, tmp_path: Path) ->
 
     assert [status(n) for n in ("db1", "db2", "db3")] == ["up", "up", "up"]
     page.click("#next")
-    assert title.inner_text() == "Step 2 of 7: accept(o='o1')"
+    assert title.inner_text() == "State 2 of 7 \u00b7 step 1 of 6: accept(o='o1')"
     db1_memory = page.locator('#copies-body tr[data-node="0"] td[data-var="received"]')
     assert db1_memory.inner_text() == "o1" and "changed" in (db1_memory.get_attribute("class") or "")
     page.screenshot(path=str(SCREENSHOTS / "viewer-1-accept.png"), full_page=True)
@@ -121,10 +124,10 @@ def test_stepping_through_a_trace_in_the_viewer(browser: Any, tmp_path: Path) ->
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
-    assert title.inner_text() == "Step 5 of 7: ack(o='o1')"
+    assert title.inner_text() == "State 5 of 7 \u00b7 step 4 of 6: ack(o='o1')"
     assert page.locator('#vars-body tr.changed').all_inner_texts() == ["acked\t{'o1'}"]
     page.keyboard.press("ArrowRight")
-    assert title.inner_text() == "Step 6 of 7: crash(n='db1')"
+    assert title.inner_text() == "State 6 of 7 \u00b7 step 5 of 6: crash(n='db1')"
     assert status("db1") == "crashed" and status("db2") == "up"
     assert page.locator("#step-summary").inner_text() == "db1 crashed, losing o1 from db1's memory"
     assert page.locator('#copies-body tr[data-node="0"] td[data-var="received"]').inner_text() == ""
@@ -132,33 +135,44 @@ def test_stepping_through_a_trace_in_the_viewer(browser: Any, tmp_path: Path) ->
     page.screenshot(path=str(SCREENSHOTS / "viewer-2-crash.png"), full_page=True)
 
     page.click("#next")
-    assert title.inner_text() == "Step 7 of 7: promote(n='db2')"
+    assert title.inner_text() == "State 7 of 7 \u00b7 step 6 of 6: promote(n='db2')"
     assert page.locator("#step-summary").inner_text() == "failover: db2 became primary in place of db1"
     page.click("#next")  # past the end: stays on the last step
-    assert title.inner_text() == "Step 7 of 7: promote(n='db2')"
+    assert title.inner_text() == "State 7 of 7 \u00b7 step 6 of 6: promote(n='db2')"
     assert page.locator("#failure").inner_text() == "db1: 1 failure (taken in the trace)"
     assert "The primary db2 is up and does not hold o1." in page.locator("#explain").inner_text()
     page.screenshot(path=str(SCREENSHOTS / "viewer-3-failover.png"), full_page=True)
 
     page.keyboard.press("Home")
-    assert title.inner_text() == "Step 1 of 7: initial state"
+    assert title.inner_text() == "State 1 of 7: initial state"
     page.keyboard.press("End")
-    assert title.inner_text() == "Step 7 of 7: promote(n='db2')"
+    assert title.inner_text() == "State 7 of 7 \u00b7 step 6 of 6: promote(n='db2')"
     page.click("#prev")
-    assert title.inner_text() == "Step 6 of 7: crash(n='db1')"
+    assert title.inner_text() == "State 6 of 7 \u00b7 step 5 of 6: crash(n='db1')"
     page.locator("#steps li").nth(1).click()
-    assert title.inner_text() == "Step 2 of 7: accept(o='o1')"
+    assert title.inner_text() == "State 2 of 7 \u00b7 step 1 of 6: accept(o='o1')"
+    assert page.evaluate("window.location.hash") == "#step-1"  # the step's link, to share
+    assert page.locator("#steps li a").nth(4).get_attribute("href") == "#step-4"
 
     # The rack failure: a whole rack goes down at once; the failure set is marked.
     page.select_option("#case-picker", "1")
     page.keyboard.press("End")
-    assert title.inner_text() == "Step 5 of 5: power_loss(rack='r1')"
+    assert title.inner_text() == "State 5 of 5 \u00b7 step 4 of 4: power_loss(rack='r1')"
     statuses = [page.locator(f'.topology[data-case="1"] g.node[data-node="{i}"]').get_attribute("data-status") for i in range(3)]
     assert statuses == ["crashed", "crashed", "up"]
     assert page.locator('.topology[data-case="1"] g.node.failing').count() == 2
     assert page.locator('.topology[data-case="0"]').is_hidden()
     page.screenshot(path=str(SCREENSHOTS / "viewer-4-rack-power-loss.png"), full_page=True)
     assert w.requests == [] and w.errors == [] and w.dialogs == []
+
+
+def test_a_step_link_opens_the_viewer_on_that_step(browser: Any, tmp_path: Path) -> None:
+    path = _viewer(tmp_path)
+    w = Watched(browser, allowed=path.as_uri())
+    w.page.goto(path.as_uri() + "#step-4")
+    assert w.page.locator("#step-title").inner_text() == "State 5 of 7 \u00b7 step 4 of 6: ack(o='o1')"
+    assert w.page.locator("#steps li.current a").inner_text() == "step 4: ack(o='o1')"
+    assert w.errors == []
 
 
 def test_names_from_the_model_show_as_text(browser: Any, tmp_path: Path) -> None:

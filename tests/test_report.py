@@ -54,15 +54,48 @@ def two_phase_trace() -> Trace:
 # ---------------------------------------------------------------------------- text
 
 
-def test_text_initial_state_lists_every_variable() -> None:
+def test_text_initial_state_is_compact() -> None:
     text = render_text(two_phase_trace())
     block = text.split("\n\n")[1].splitlines()
+    # Empty sets are left out (named once); a map whose entries are all equal prints once.
     assert block == [
+        "State 1: initial state",
+        "  rm_state = {every key: 'working'}",
+        "  tm_state = 'init'",
+        "  empty, false or 0: tm_prepared, msgs",
+    ]
+
+
+def test_text_initial_state_of_ten_nodes_shows_only_what_is_held() -> None:
+    nodes = [f"n{i}" for i in range(10)]
+    empty = {n: frozenset() for n in nodes}
+    state = {"mem": empty, "disk": {**empty, "n3": frozenset({"o1"})}, "primary": "n0", "up": {n: True for n in nodes},
+             "faults_spent": 0, "crashed": {**{n: False for n in nodes}}}
+    block = render_text(Trace("M", "p", "invariant", (Step(None, (), state),))).split("\n\n")[1].splitlines()
+    assert block == [
+        "State 1: initial state",
+        "  disk = {n3: {'o1'}, others: {}}",
+        "  primary = 'n0'",
+        "  up = {every key: True}",
+        "  empty, false or 0: mem, faults_spent, crashed",
+    ]
+
+
+def test_text_full_states_lists_every_variable_of_every_state() -> None:
+    blocks = render_text(two_phase_trace(), full_states=True).split("\n\n")
+    assert blocks[1].splitlines() == [
         "State 1: initial state",
         "  rm_state = {r1: 'working', r2: 'working', r3: 'working'}",
         "  tm_state = 'init'",
         "  tm_prepared = {}",
         "  msgs = {}",
+    ]
+    assert blocks[3].splitlines() == [
+        "State 3: tm_rcv_prepared(rm='r1')",
+        "  rm_state = {r1: 'prepared', r2: 'working', r3: 'working'}",
+        "  tm_state = 'init'",
+        "  tm_prepared = {'r1'}  (+'r1')",
+        "  msgs = {('Prepared', 'r1')}",
     ]
 
 
@@ -128,8 +161,9 @@ def test_text_non_identifier_keys_and_unchanged_step() -> None:
         "deadlock",
         (Step(None, (), {"m": {("a", 1): 0, 7: 0}}), Step("g", (), {"m": {("a", 1): 1, 7: 0}}), Step("h", (), {"m": {("a", 1): 1, 7: 0}})),
     )
-    blocks = render_text(t).split("\n\n")
+    blocks = render_text(t, full_states=True).split("\n\n")
     assert blocks[1].splitlines()[1] == "  m = {('a', 1): 0, 7: 0}"
+    blocks = render_text(t).split("\n\n")
     assert blocks[2].splitlines()[1] == "  m[('a', 1)]: 0 -> 1"
     assert blocks[3].splitlines()[1] == "  (no change)"
 
@@ -460,7 +494,7 @@ def violated_result() -> Result:
 def test_json_top_level_keys_are_exact() -> None:
     doc = result_to_json(violated_result())
     assert tuple(doc) == KEYS
-    assert set(doc) == {"model", "constants", "engine", "verdict", "properties", "stats", "counterexample", "reason"}
+    assert set(doc) == {"model", "file", "constants", "engine", "verdict", "properties", "stats", "counterexample", "reason"}
 
 
 def test_json_content() -> None:

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
 from .api import ENGINES, check
-from .domain.explain import explain_survives
 from .explicit.levels import BACKENDS, STORE_CHOICES
 from .explicit.vectorized import DEVICES
 from .lang.errors import InputError, ModelError, OrdercheckError
 from .lang.model import Const, Model, _declarations, spec_of
+from .lang.spec import Spec
 from .lang.types import describe_value
 from .replay import replay_trace
 from .report.ci import Checked, write_reports
@@ -25,7 +26,7 @@ from .report.explain import explain_trace
 from .report.itf import read_itf, write_itf
 from .report.json_doc import result_to_json
 from .report.mermaid import render_mermaid
-from .report.result import EXIT_CODES, HOLDS, INCONCLUSIVE, VIOLATED, Result, Stats, combine_verdicts
+from .report.result import EXIT_CODES, HOLDS, INCONCLUSIVE, VIOLATED, PropertyResult, Result, Stats, combine_verdicts
 from .report.text import headline, render_text
 from .report.trace import Trace
 from .sources import ModelSource, constant_overrides, find_model_files, sources_in
@@ -68,8 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                     "and faults of a model (.py) or a design (.toml).")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    c = sub.add_parser("check", help="check models and designs (a .py model, a .toml design, or a directory of them; ./model by default)")
-    c.add_argument("path", nargs="?", default="model", help="a model (.py) or design (.toml) file, or a directory of them (default: ./model)")
+    c = sub.add_parser("check", help="check models and designs (.py models, .toml designs, or directories of them; ./model by default)")
+    c.add_argument("path", nargs="*", default=["model"],
+                   help="model files (.py), design files (.toml) or directories of them; several may be given (default: ./model)")
     c.add_argument("--model", action="append", default=[], metavar="NAME", help="check only this model class (repeatable)")
     c.add_argument("--const", action="append", default=[], metavar="NAME=V1,V2,...", help="override a constant (repeatable)")
     c.add_argument("--property", action="append", default=None, metavar="NAME", help="check only this property (repeatable)")
@@ -84,12 +86,17 @@ def build_parser() -> argparse.ArgumentParser:
                         "implications whose premise never holds")
     c.add_argument("--lemma", action="append", default=None, metavar="NAME",
                    help="induction: assume (and prove) this invariant as a strengthening lemma (default: the model's @lemma ones)")
+    c.add_argument("--coverage", action="store_true",
+                   help="after the verdict, per action (as TLC's -coverage): transitions to new states and in all, and the actions "
+                        "never enabled (for a design, only its protocol steps)")
     c.add_argument("--deadlock", action="store_true", help="report a reachable state with no enabled action")
     c.add_argument("--max-states", type=_positive_int, metavar="N", help="stop after N distinct states (inconclusive)")
     c.add_argument("--max-seconds", type=_positive_float, metavar="S", help="stop after S seconds (inconclusive)")
     c.add_argument("--max-depth", type=_positive_int, metavar="D", help="explore at most D BFS levels (inconclusive if more exist)")
     c.add_argument("--json", metavar="FILE", help="write the result document as JSON")
-    c.add_argument("--trace-out", metavar="FILE", help="write the counterexample as ITF JSON (.itf.json)")
+    c.add_argument("--trace-out", metavar="FILE",
+                   help="write each violated property's counterexample as ITF JSON to FILE, with .Model inserted before .itf.json when "
+                        "several models are checked and .property when a model has several violated properties (each file is listed)")
     c.add_argument("--tolerance", action="store_true", help="also report each property's fault tolerance (the largest k that holds)")
     c.add_argument("--symmetry", action="append", default=None, metavar="NAMES",
                    help="symmetry reduction: 'auto' (the automorphisms of the model's topology: interchangeable nodes) or the constants "
@@ -105,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--quiet", action="store_true", help="no progress output on stderr")
     c.add_argument("--format", choices=("text", "mermaid"), default="text",
                    help="how counterexamples are printed: text (default), or Mermaid sequence diagrams in ```mermaid fences")
+    c.add_argument("--full-states", action="store_true",
+                   help="print every variable of every state of a counterexample (default: the initial state's non-empty "
+                        "variables, then what each step changed)")
     c.add_argument("--html", metavar="FILE", help="write a self-contained HTML page for stepping through the counterexamples")
     c.add_argument("--svg", metavar="FILE", help="draw each model's topology with its smallest failure set marked (SVG; FILE.Model.svg for several)")
     c.add_argument("--junit", metavar="FILE", help="write JUnit XML: one test case per model or design x property")
@@ -174,8 +184,10 @@ def _summary(result: Result) -> str:
     lines = [f"{result.model}({constants})  [{result.engine}]"]
     width = max([len(p.name) for p in result.properties] + [8])
     for p in result.properties:
-        reason = f"  ({p.reason})" if p.reason and p.verdict != HOLDS else ""
-        lines.append(f"  {p.name:<{width}}  {p.verdict}{reason}")
+        verdict, reason = _shown_verdict(p)
+        lines.append(f"  {p.name:<{width}}  {verdict}{f'  ({reason})' if reason else ''}")
+    if any(_not_checked(p) for p in result.properties):
+        lines.append(f"  {NOT_CHECKED}")
     s = result.stats
     if result.engine in ("bmc", "induction"):
         reached = "k" if result.engine == "induction" else "depth"
@@ -194,6 +206,21 @@ def _summary(result: Result) -> str:
         lines.append(f"  stopped: {result.reason}")
     lines.append(f"  verdict: {result.verdict}")
     return "\n".join(lines)
+
+
+NOT_CHECKED = "not checked: the search stopped at the first violation; use --continue to check every property"
+
+
+def _not_checked(p: PropertyResult) -> bool:
+    """Whether a property was left unchecked because the search stopped at another one's violation."""
+    return p.verdict == INCONCLUSIVE and "stopped at the first violation" in (p.reason or "")
+
+
+def _shown_verdict(p: PropertyResult) -> tuple[str, str]:
+    """The verdict and reason a property's line shows: ``not checked`` (said once, below) for one the search stopped before."""
+    if _not_checked(p):
+        return "not checked", ""
+    return p.verdict, p.reason if p.reason and p.verdict != HOLDS else ""
 
 
 def _engine_line(result: Result) -> str:
@@ -232,43 +259,129 @@ def _tolerance_lines(result: Result) -> list[str]:
     return lines
 
 
+def _table_name(source: ModelSource, many_in_file: bool) -> str:
+    """A row's first cell: the design's file, or ``file.py::Model`` for a Python model."""
+    if source.design is not None and not many_in_file:
+        return source.path.name
+    return f"{source.path.name}::{source.cls.__name__}"
+
+
 def _design_table(rows: list[tuple[ModelSource, Result]]) -> str:
-    """design x property -> verdict, trace length, fault tolerance (when measured), states, time."""
-    lines = ["Designs:", ""]
-    header = ("design", "property", "verdict", "trace", "tolerance", "states", "seconds")
+    """model (or design) x property -> verdict, trace length, fault tolerance (when measured), states, time.
+
+    Titled ``Designs:`` when every row is a design, ``Models and designs:`` otherwise.
+    """
+    designs_only = all(source.design is not None for source, _ in rows)
+    per_file: dict[Path, int] = {}
+    for source, _ in rows:
+        per_file[source.path] = per_file.get(source.path, 0) + 1
+    lines = ["Designs:" if designs_only else "Models and designs:", ""]
+    header = ("design" if designs_only else "model", "property", "verdict", "trace", "tolerance", "states", "seconds")
     body = []
     for source, result in rows:
         tolerance = result.extra.get("tolerance", {})
         for p in result.properties:
             t = tolerance.get(p.name)
-            body.append((source.path.name, p.name, p.verdict, str(len(p.counterexample)) if p.counterexample else "",
+            body.append((_table_name(source, per_file[source.path] > 1), p.name, _shown_verdict(p)[0],
+                         str(len(p.counterexample)) if p.counterexample else "",
                          "" if t is None else ("none" if t.k is None else str(t.k)),
                          f"{result.stats.distinct_states:,}", f"{result.stats.seconds:.1f}"))
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *body]:
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    if any(_not_checked(p) for _, result in rows for p in result.properties):
+        lines.append("")
+        lines.append(NOT_CHECKED)
     return "\n".join(lines)
 
 
-def _suffixed(path: str, model: str, many: bool) -> Path:
-    if not many:
-        return Path(path)
+def _coverage_lines(spec: Spec, args: argparse.Namespace, design: bool) -> list[str]:
+    """``--coverage``: each action's transitions to new states and in all, as TLC prints them, and the actions never enabled.
+
+    A design is told only of its protocol steps that never happen (a promotion that can never take
+    place); the fault actions the framework generates are counted but not reported as never enabled.
+    """
+    from .explicit.coverage import action_coverage
+
+    cov = action_coverage(spec, max_states=args.max_states, max_seconds=args.max_seconds)
+    scope = f"{cov.states:,} reachable states" if cov.complete else f"the first {cov.states:,} states only ({cov.reason})"
+    width = max([len(a.action) for a in cov.actions] + [6])
+    lines = [f"  coverage over {scope}:", f"    {'action':<{width}}  {'new states':>10}  {'transitions':>11}"]
+    generated = set(spec.extra.get("generated_actions", ()))
+    for a in cov.actions:
+        lines.append(f"    {a.action:<{width}}  {a.distinct:>10,}  {a.total:>11,}")
+    never = [name for name in cov.never_enabled() if not (design and name in generated)]
+    if never:
+        where = "in any reachable state" if cov.complete else "within the bound"
+        lines.append(f"  never enabled {where}: {', '.join(never)}")
+    return lines
+
+
+def _counterexample_text(trace: Trace, spec: Spec, args: argparse.Namespace) -> str:
+    """A counterexample as ``check`` prints it: the trace (text or Mermaid), then the same trace in plain words."""
+    if args.format == "mermaid":
+        shown = f"\n{headline(trace)}:\n\n```mermaid\n{render_mermaid(trace, spec)}\n```\n"
+    else:
+        shown = "\n" + render_text(trace, full_states=args.full_states) + "\n"
+    words = explain_trace(trace, spec)[1:]  # the first sentence repeats the headline
+    return shown + ("\nIn plain words:\n" + "".join(f"  {sentence}\n" for sentence in words) if words else "")
+
+
+def _sources_of_paths(paths: list[str]) -> list[ModelSource]:
+    """The models of every file under ``paths`` (each file once, in the order given)."""
+    seen: set[Path] = set()
+    sources: list[ModelSource] = []
+    for path in paths:
+        for file in find_model_files(Path(path)):
+            if file.resolve() not in seen:
+                seen.add(file.resolve())
+                sources.extend(sources_in(file))
+    return sources
+
+
+def _suffixed(path: str, *parts: str) -> Path:
+    """``path`` with ``.part`` inserted before its extension (``.itf.json``, ``.json`` or none) for each part."""
     p = Path(path)
     name = p.name
+    inserted = "".join(f".{part}" for part in parts)
     for ext in (".itf.json", ".json"):
         if name.endswith(ext):
-            return p.with_name(f"{name[: -len(ext)]}.{model}{ext}")
-    return p.with_name(f"{name}.{model}")
+            return p.with_name(f"{name[: -len(ext)]}{inserted}{ext}")
+    return p.with_name(f"{name}{inserted}")
+
+
+def _slug(name: str) -> str:
+    """A property name as a file-name part: runs of anything but letters, digits, ``_`` and ``-`` become ``-``."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-") or "property"
+
+
+def _write_traces(path: str, result: Result, several_models: bool) -> list[str]:
+    """``--trace-out``: each violated property's trace as ITF JSON; the lines saying what was written, and what was not.
+
+    The file is ``path`` itself, with ``.Model`` inserted before the extension when several models
+    are checked, and ``.property`` when the model has more than one violated property with a trace.
+    """
+    lines = []
+    traced = [p for p in result.properties if p.verdict == VIOLATED and p.counterexample is not None]
+    for p in result.properties:
+        if p.verdict != VIOLATED:
+            continue
+        if p.counterexample is None:
+            lines.append(f"no trace written for {p.name}: it has no counterexample ({p.reason or 'nothing to show'})")
+            continue
+        parts = ([result.model] if several_models else []) + ([_slug(p.name)] if len(traced) > 1 else [])
+        target = _suffixed(path, *parts)
+        write_itf(p.counterexample, target)
+        lines.append(f"counterexample of {p.name} written to {target}")
+    return lines
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    files = find_model_files(Path(args.path))
-    sources: list[ModelSource] = []
-    for file in files:
-        sources.extend(sources_in(file))
-    sources = _select(sources, args.model, args.path)
+    where = ", ".join(args.path)
+    sources = _sources_of_paths(args.path)
+    sources = _select(sources, args.model, where)
     if not sources:
-        raise InputError(f"{args.path}: defines no models (classes deriving from ordercheck.Model)")
+        raise InputError(f"{where}: defines no models (classes deriving from ordercheck.Model)")
     used_consts: set[str] = set()
     for s in sources:
         used_consts.update(constant_overrides(s.cls, args.const))
@@ -276,11 +389,12 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         name = text.partition("=")[0].strip()
         if name not in used_consts:
             known = sorted({c for s in sources for c, d in _declarations(s.cls).items() if isinstance(d, Const)})
-            raise InputError(f"{args.path}: --const {text!r}: no model checked here has a constant {name!r} "
+            raise InputError(f"{where}: --const {text!r}: no model checked here has a constant {name!r} "
                              f"(constants: {', '.join(known) or 'none'})")
     many = len(sources) > 1
     codes: list[int] = []
     results: list[Result] = []
+    result_files: list[str] = []
     table: list[tuple[ModelSource, Result]] = []
     checked: list[Checked] = []
     for source in sources:
@@ -310,13 +424,17 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         checked.append(Checked(source.path, source.cls.__name__, result, spec=spec, design=source.design,
                                title=source.design.name if source.design is not None else ""))
         results.append(result)
+        result_files.append(str(source.path))
         codes.append(result.exit_code)
+        table.append((source, result))
         if source.design is not None:
-            table.append((source, result))
             out.write(f"== {source.path}: {source.design.name}\n")
         out.write(_summary(result) + "\n")
         for line in _tolerance_lines(result):
             out.write(line + "\n")
+        if args.coverage:
+            for line in _coverage_lines(spec, args, source.design is not None):
+                out.write(line + "\n")
         if args.vacuity:
             from .symbolic import vacuity
 
@@ -325,22 +443,17 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             for finding in findings:
                 out.write(f"    - {finding}\n")
         for p in result.properties:
-            if p.counterexample is not None and args.format == "mermaid":
-                out.write(f"\n{headline(p.counterexample)}:\n\n```mermaid\n{render_mermaid(p.counterexample, spec)}\n```\n")
-            elif p.counterexample is not None:
-                out.write("\n" + render_text(p.counterexample) + "\n")
-                for sentence in explain_survives(spec.extra, result.constants, p.name, p.counterexample.final_state):
-                    out.write(f"  {sentence}\n")
+            if p.counterexample is not None:
+                out.write(_counterexample_text(p.counterexample, spec, args))
         if result.verdict == INCONCLUSIVE:
             out.write("  'inconclusive' is not a pass: raise the bound, or check a smaller instance with --const.\n")
             if result.extra.get("hint"):
                 out.write(f"  {result.extra['hint']}\n")
-        if args.trace_out and result.counterexample is not None:
-            target = _suffixed(args.trace_out, result.model, many)
-            write_itf(result.counterexample, target)
-            out.write(f"  counterexample written to {target}\n")
+        if args.trace_out:
+            for line in _write_traces(args.trace_out, result, several_models=many):
+                out.write(f"  {line}\n")
         out.write("\n")
-    if table:
+    if len(table) > 1 or any(source.design is not None for source, _ in table):
         out.write(_design_table(table) + "\n")
     for line in write_reports(checked, html=args.html, junit=args.junit, sarif=args.sarif, markdown=args.markdown, svg=args.svg):
         out.write(line + "\n")
@@ -348,7 +461,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         # An error is not a verdict: no document rather than one that reads "inconclusive".
         err.write(f"no JSON document written to {args.json}: no model could be checked\n")
     elif args.json:
-        docs = [result_to_json(r) for r in results]
+        docs = [result_to_json(r, file=f) for r, f in zip(results, result_files)]
         if len(docs) == 1 and not many:
             document: Any = docs[0]
         else:

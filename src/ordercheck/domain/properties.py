@@ -50,6 +50,7 @@ __all__ = [
     "holders_of",
     "never_lost",
     "no_duplicates",
+    "note_property",
     "registered_or_rejected",
     "single_primary",
     "survives",
@@ -62,6 +63,34 @@ def _builder() -> Any:
     if sink is None or not hasattr(sink, "builder"):
         raise ModelError("durability properties are used inside @invariant functions of a model")
     return sink
+
+
+def _var_name(value: Any) -> str | None:
+    """The state variable a value reads as a whole (``s.acked`` -> ``"acked"``), else None."""
+    if isinstance(value, MapVal):
+        return value.loc[0] if value.loc is not None and value.loc[1] == () else None
+    expr = getattr(value, "expr", None)
+    if expr is not None and expr.op == "var":
+        return str(_builder().builder.slots[expr.data].var)
+    return None
+
+
+def note_property(kind: str, **details: Any) -> None:
+    """Record what the invariant being traced checks, for the explanation of its counterexamples.
+
+    ``spec.extra["property_calls"][property]`` is a list of ``{"kind": kind, **details}``, one per
+    durability property the invariant calls; a note of the same kind as the last one adds to it
+    (a protocol that widens a library property says so).  Details name state variables
+    (``orders="acked"``) or list nodes.  Outside an invariant it does nothing.
+    """
+    sink = _builder()
+    if getattr(sink, "property_name", None) is None:
+        return
+    calls = sink.builder.extra.setdefault("property_calls", {}).setdefault(sink.property_name, [])
+    if calls and calls[-1]["kind"] == kind:
+        calls[-1].update(details)
+    else:
+        calls.append({"kind": kind, **details})
 
 
 def _framework_var(name: str) -> Any:
@@ -174,6 +203,8 @@ def survives(orders: Any, copies: Any, k: int, domain: str | tuple[str, ...] = "
         }
     if not isinstance(k, int) or k < 0:
         raise ModelError(f"survives(k=...) is a number of failures, 0 or more; got {k!r}")
+    note_property("survives", orders=_var_name(order_set), copies=[_var_name(m) for m in maps], k=k,
+                  domain=list(domain) if isinstance(domain, tuple) else domain)
     per_order = _framework_var("copy_losses")
     lost = _framework_var("disk_losses")
     nodes = maps[0].type.domain
@@ -217,6 +248,7 @@ def never_lost(orders: Any, copies: Any) -> BoolVal:
     """Every order in ``orders`` is still in some copy on some node (down nodes count while their medium survives)."""
     order_set = _orders(orders)
     maps = _copies(copies)
+    note_property("never_lost", orders=_var_name(order_set), copies=[_var_name(m) for m in maps])
     return forall(order_set, lambda o: ~holders_of(maps, o).is_empty())
 
 
@@ -229,6 +261,8 @@ def visible_after_failover(orders: Any, primary: Any, copies: Any, serving: Any 
     order_set = _orders(orders)
     maps = _copies(copies)
     up = _framework_var("up")
+    note_property("visible_after_failover", orders=_var_name(order_set), copies=[_var_name(m) for m in maps],
+                  primary=_var_name(primary), serving=serving is not None)
     holds = forall(order_set, lambda o: BoolVal(ir.or_(*(to_bool(m[primary].has(o)) for m in maps))))
     if serving is not None:
         return ~serving | holds
@@ -241,6 +275,7 @@ def no_duplicates(registrations: Any) -> BoolVal:
     """No order is registered twice: ``registrations`` maps each order to how often it was registered."""
     if not (isinstance(registrations, MapVal) and isinstance(registrations.type, MapType)):
         raise ModelError("no_duplicates takes a map from orders to registration counts, like s.registered (MapOf(ORDER, Int(0, 2)))")
+    note_property("no_duplicates", registrations=_var_name(registrations))
     return BoolVal(ir.and_(*(to_bool(entry <= 1) for entry in registrations.entries)))
 
 
@@ -257,6 +292,7 @@ def single_primary(acting: Any) -> BoolVal:
         members = [to_bool(acting.has(n)) for n in nodes.values]
     else:
         raise ModelError("single_primary takes the nodes acting as primary: a SetOf(NODE) or a MapOf(NODE, Bool)")
+    note_property("single_primary", acting=_var_name(acting))
     up = _framework_var("up")
     if up is not None:
         members = [ir.and_(m, to_bool(up[n])) for m, n in zip(members, nodes.values)]
@@ -267,6 +303,8 @@ def single_primary(acting: Any) -> BoolVal:
 def registered_or_rejected(acked: Any, registered: Any, rejected: Any = None) -> BoolVal:
     """A client told "ok" has its order registered, and is never also told "rejected"."""
     acked_set, registered_set = _orders(acked), _orders(registered)
+    note_property("registered_or_rejected", orders=_var_name(acked_set), registered=_var_name(registered_set),
+                  rejected=None if rejected is None else _var_name(rejected))
     cond = acked_set <= registered_set
     if rejected is not None:
         cond = cond & (acked_set & _orders(rejected)).is_empty()

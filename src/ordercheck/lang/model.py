@@ -916,6 +916,10 @@ class _Builder:
         out = []
         pre = [ir.var(i, s.type) for i, s in enumerate(self.slots)]
         decls = [d for d in self.decls.values() if isinstance(d, _Decl) and d.kind == "action"] + self.generated_actions
+        # Every action by name, even one with no transition at all (coverage reports it as never enabled), and
+        # those the framework generates (fault actions: not the model's own steps).
+        self.extra["actions"] = list(dict.fromkeys(d.name for d in decls))
+        self.extra["generated_actions"] = list(dict.fromkeys(d.name for d in self.generated_actions))
         for decl in decls:
             if (decl.on is not None and self.on_guard is None) or (decl.via is not None and self.via_guard is None):
                 raise self.fail(ModelError("on= and via= need the durability domain: declare faults = Faults(...) with a topology as the node domain"),

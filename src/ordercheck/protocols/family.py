@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain import Faults, Topology, never_lost, no_duplicates, single_primary, survives, visible_after_failover
+from ..domain.properties import note_property
 from ..lang import ir
 from ..lang.errors import ModelError
 from ..lang.model import Const, Elem, Int, MapOf, Model, SetOf, Var, action, invariant, sometimes
@@ -513,7 +514,7 @@ def design_model(name: str, topology: Topology, protocol: Protocol, *, orders: i
         ns["promote"] = promote
         ns["_eligible"] = eligible
 
-    if not protocol.rejoin_authoritative and replicas:
+    if not protocol.rejoin_authoritative and replicas and "disk_loss" in kinds:  # a rebuild follows a disk loss only
         @action(n=tuple(data), on="n", via=(lambda s, n: s.primary, "n"))
         def rebuild(s: Any, n: Any) -> None:
             require(s.rebuilding.has(n) & (s.primary != n) & serving(s, s.primary))
@@ -607,6 +608,7 @@ def _property(spec: PropertySpec, interfaces: list[str], data: list[str], split_
         if kind == "never_lost":
             lost_check = never_lost(s.acked, copies=copies)
             if interfaces:
+                note_property("never_lost", registered="registered")  # for the explanation of a violation
                 return forall(s.acked, lambda o: s.registered.has(o) | ~_holders(s, o).is_empty())
             return lost_check
         if kind == "visible_after_failover":
@@ -622,6 +624,8 @@ def _property(spec: PropertySpec, interfaces: list[str], data: list[str], split_
             node_type = s.primary.fin_type
             return single_primary(SetVal(ir.bits(SetType(node_type), [_bool(s.primary == n) for n in node_type.values])))
         if kind == "registered_or_rejected":
+            note_property("registered_or_rejected", orders="acked", data=list(data), interfaces=list(interfaces),
+                          registered="registered" if interfaces else None, dispatched="dispatched" if interfaces else None)
             if interfaces:
                 def pending(o: Any) -> Any:
                     in_db = BoolVal(ir.or_(*(_bool(s.disk[n].has(o) | s.cache[n].has(o)) for n in data)))

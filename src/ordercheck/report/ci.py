@@ -57,6 +57,7 @@ from .explain import explain_trace
 from .mermaid import render_mermaid
 from .result import HOLDS, INCONCLUSIVE, VIOLATED, PropertyResult, Result
 from .text import headline, render_text
+from .trace import state_title
 
 __all__ = ["SARIF_SCHEMA", "Checked", "junit_xml", "markdown_summary", "md_text", "property_locations", "sarif_log", "sarif_text", "write_reports"]
 
@@ -418,7 +419,7 @@ def sarif_log(checked: list[Checked], *, root: str | os.PathLike[str] | None = N
                 for number, step in enumerate(trace.steps, start=1):
                     where = _action_location(item, step.action, (file, line))
                     loc = _physical(where[0], where[1], base)
-                    loc["message"] = {"text": f"State {number}: {step.label}"}
+                    loc["message"] = {"text": state_title(number, step)}
                     steps.append({"location": loc, "executionOrder": number})
                 entry["codeFlows"] = [{"message": {"text": headline(trace)}, "threadFlows": [{"locations": steps}]}]
             else:

@@ -16,8 +16,8 @@ generically rather than from any one model:
 - per step: which nodes went down or came back, which copies appeared or vanished, which
   orders were acknowledged, which pointer moved (a failover).
 
-States are numbered from 1 as in the text rendering (``State 1: initial state``), so "step 5"
-here is ``State 5`` there.
+Numbering follows :mod:`ordercheck.report.trace`: ``State 1`` is the initial state and step k is
+the k-th action, leading to ``State k+1``; sentences name both (``at step 4 (State 5)``).
 
 Examples
 --------
@@ -33,13 +33,14 @@ Examples
 >>> for sentence in explain_trace(t):
 ...     print(sentence)
 Invariant kept is violated in model M after 3 steps.
-o1 was acknowledged at step 3 while only db1 had it on disk.
-At step 4 db1 lost its disk, losing o1 from db1's disk.
+o1 was acknowledged at step 2 (State 3) while only db1 had it on disk.
+At step 3 (State 4) db1 lost its disk, losing o1 from db1's disk.
 No surviving node holds o1.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,7 +49,7 @@ from ..domain.explain import endangered_orders
 from ..domain.topology import NodeDomain, Topology
 from ..lang.spec import Spec
 from .text import format_value, headline, sorted_elements
-from .trace import Step, Trace
+from .trace import Step, Trace, step_count, step_ref, steps_phrase
 
 __all__ = [
     "FAULT_ACTIONS",
@@ -64,6 +65,7 @@ __all__ = [
     "name_of",
     "node_status",
     "place_of",
+    "property_reasons",
     "read_events",
     "read_scene",
 ]
@@ -94,13 +96,13 @@ def name_of(value: Any) -> str:
     return value if isinstance(value, str) else format_value(value)
 
 
-def _join(items: Sequence[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
+def _join(items: Sequence[str], word: str = "and") -> str:
+    """``a``, ``a and b``, ``a, b and c`` (or ``a, b or c`` with ``word="or"``)."""
     if not items:
         return ""
     if len(items) == 1:
         return items[0]
-    return ", ".join(items[:-1]) + " and " + items[-1]
+    return ", ".join(items[:-1]) + f" {word} " + items[-1]
 
 
 def _sentence(text: str, capitalize: bool = True) -> str:
@@ -645,34 +647,35 @@ def fault_text(event: Event) -> str:
     return f"{who} went down ({event.step.label})"
 
 
-def _durable_sentences(trace: Trace, scene: Scene, events: list[Event]) -> list[str]:
+def _durable_sentences(trace: Trace, scene: Scene, events: list[Event], closing: bool = True) -> list[str]:
     out: list[str] = []
     for event in events[1:]:
         n = event.number
         if event.kind == "fault":
-            text = f"at step {n} {fault_text(event)}"
+            text = f"at {step_ref(n)} {fault_text(event)}"
             if event.lost:
                 text += f", losing {lost_text(scene, event.lost)}"
             out.append(_sentence(text))
         elif event.kind == "restart":
             who = _join([name_of(x) for x in (event.back or event.actors)])
-            out.append(_sentence(f"at step {n} {who} restarted"))
+            out.append(_sentence(f"at {step_ref(n)} {who} restarted"))
         elif event.kind == "heal":
             ends = _join([name_of(v) for _, v in event.step.params])
-            out.append(_sentence(f"at step {n} the partition between {ends} healed"))
+            out.append(_sentence(f"at {step_ref(n)} the partition between {ends} healed"))
         for var, old, new in event.moved:
             before = trace.steps[n - 2].state
             was_down = scene.up is not None and not before[scene.up].get(old, True)
             note = " (which was down)" if was_down else ""
-            out.append(_sentence(f"at step {n} {name_of(new)} became {var} in place of {name_of(old)}{note}"))
+            out.append(_sentence(f"at {step_ref(n)} {name_of(new)} became {var} in place of {name_of(old)}{note}"))
         for order in event.acked:
-            out.append(_sentence(f"{name_of(order)} was acknowledged at step {n} while {_holding(scene, event.step.state, order)}", False))
+            out.append(_sentence(f"{name_of(order)} was acknowledged at {step_ref(n)} while {_holding(scene, event.step.state, order)}", False))
         if event.kind not in ("fault", "restart") and event.lost:
             before = trace.steps[n - 2].state
             gone = [(node, var, o) for node, var, o in event.lost if o in _acked(scene, before) and not holders(scene, event.step.state, o)]
             if gone:
-                out.append(_sentence(f"at step {n} {event.step.label} removed {lost_text(scene, tuple(gone))}"))
-    out.extend(closing_sentences(trace, scene, events))
+                out.append(_sentence(f"at {step_ref(n)} {event.step.label} removed {lost_text(scene, tuple(gone))}"))
+    if closing:
+        out.extend(closing_sentences(trace, scene, events))
     return out
 
 
@@ -721,6 +724,256 @@ def closing_sentences(trace: Trace, scene: Scene, events: list[Event]) -> list[s
     return out
 
 
+# ----------------------------------------------------------------------------- why the property fails
+
+
+def _present(scene: Scene, state: dict[str, Any], order: Any, only: tuple[str, ...] | None = None, it: str = "it") -> str:
+    """Where ``order`` is now: ``only app1 has it, in memory``, ``db1 (on disk) and db2 (in memory) have it``, ``no node has it``.
+
+    ``only`` restricts the copies looked at to those variables.
+    """
+    parts = []
+    for node in scene.nodes:
+        found = [var for var, _ in scene.copies if (only is None or var in only) and order in state[var][node]]
+        if found:
+            parts.append((name_of(node), _join(sorted({place_of(scene, v) for v in found})), not _is_up(scene, state, node)))
+    if not parts:
+        return f"no node has {it}"
+    if len(parts) == 1:
+        name, place, down = parts[0]
+        return f"only {name} has {it}, {place}" + (f" ({name} is down)" if down else "")
+    return f"{_join([f'{n} ({{}}{p})'.format('down; ' if d else '') for n, p, d in parts])} have {it}"
+
+
+def _places(scene: Scene, copies: Sequence[str | None]) -> str:
+    """``in memory, in the OS cache or on disk``: where the given copy variables keep orders."""
+    places: list[str] = []
+    for var in copies:
+        place = place_of(scene, var) if var else "in a copy"
+        if place not in places:
+            places.append(place)
+    if len(places) <= 1:
+        return "".join(places)
+    return ", ".join(places[:-1]) + " or " + places[-1]
+
+
+def _uncounted(scene: Scene, state: dict[str, Any], order: Any, counted: Sequence[str | None]) -> list[tuple[Any, str]]:
+    """The copies of ``order`` the property does not count, as ``(node, variable)``."""
+    return [(n, var) for n in scene.nodes for var, _ in scene.copies if var not in counted and order in state[var][n]]
+
+
+def _failing_orders(scene: Scene, state: dict[str, Any], call: dict[str, Any], failing: Any) -> list[Any]:
+    var = call.get("orders") or scene.acked
+    if var is None or not isinstance(state.get(var), frozenset):
+        return []
+    return [o for o in sorted_elements(state[var]) if failing(o)]
+
+
+def _is_up(scene: Scene, state: dict[str, Any], node: Any) -> bool:
+    return scene.up is None or bool(state[scene.up].get(node, True))
+
+
+def _survives_reason(trace: Trace, spec: Spec | None, scene: Scene, call: dict[str, Any], name: str) -> list[str]:
+    final = trace.final_state
+    copies = call.get("copies") or []
+    domain = call.get("domain", "node")
+    unit = domain if isinstance(domain, str) else " or ".join(domain)
+    k = call.get("k")
+    failures = f"single {unit} failure" if k == 1 else f"{k} {unit} failures"
+    out = [_sentence(f"{name} asks that every acknowledged order be held {_places(scene, copies)} by nodes that no {failures} "
+                     "can all take out (disk losses already suffered count)")]
+    facts: list[str] = []
+    if spec is not None:
+        from ..domain.explain import explain_survives
+
+        constants = {**trace.constants, **spec.constants}
+        facts = [_sentence(f) for f in explain_survives(spec.extra, constants, trace.property or "", final)]
+    out.extend(facts)
+    for order in _failing_orders(scene, final, call, lambda o: True):
+        extra = _uncounted(scene, final, order, copies)
+        if extra and not any(order in final[c][n] for c in copies if c for n in scene.nodes):
+            where = _present(scene, final, order, tuple(v for _, v in extra))
+            out.append(_sentence(f"{name_of(order)} is nowhere {_places(scene, copies)}: {where}, and copies "
+                                 f"{_places(scene, [v for _, v in extra])} do not count for this property", False))
+    return out
+
+
+def _never_lost_reason(trace: Trace, scene: Scene, events: list[Event], call: dict[str, Any], name: str) -> list[str]:
+    final = trace.final_state
+    copies = tuple(c for c in call.get("copies") or [] if c)
+    registered = call.get("registered")
+    alternative = f", or be {registered} downstream" if registered else ""
+    out = [_sentence(f"{name} asks that every acknowledged order still be held by some node, {_places(scene, copies)} "
+                     f"(a node that is down counts while its medium survives){alternative}")]
+
+    def lost(o: Any) -> bool:
+        held = any(o in final[c][n] for c in copies for n in scene.nodes)
+        return not held and not (registered and o in final.get(registered, frozenset()))
+
+    surviving = "surviving " if any(e.kind == "fault" for e in events) else ""
+    for order in _failing_orders(scene, final, call, lost):
+        not_reg = f" and it is not {registered}" if registered else ""
+        out.append(_sentence(f"no {surviving}node holds {name_of(order)}{not_reg}"))
+    return out
+
+
+def _visible_reason(trace: Trace, scene: Scene, events: list[Event], call: dict[str, Any], name: str) -> list[str]:
+    final = trace.final_state
+    copies = tuple(c for c in call.get("copies") or [] if c)
+    var = call.get("primary")
+    serving = " and serving" if call.get("serving") else ""
+    out = [_sentence(f"{name} checks in every state, not only after a failover, that the node recorded as {var or 'primary'}, "
+                     f"while it is up{serving}, holds every acknowledged order {_places(scene, copies)}")]
+    if var is None or var not in final:
+        return out
+    node = final[var]
+    for order in _failing_orders(scene, final, call, lambda o: not any(o in final[c][node] for c in copies)):
+        state = "up" if _is_up(scene, final, node) else "down"
+        out.append(_sentence(f"the {var} {name_of(node)} is {state} and does not hold {name_of(order)}"))
+        where = _present(scene, final, order, copies, name_of(order))
+        out.append(_sentence(where, capitalize=where.startswith(("only ", "no "))))
+    if not any(p == var for e in events for p, _, _ in e.moved):  # a failover is told where it happens
+        out.append(_sentence(f"no failover happened in this trace: {name_of(node)} has been {var} from the start"))
+    return out
+
+
+def _registered_reason(trace: Trace, scene: Scene, call: dict[str, Any], name: str) -> list[str]:
+    final = trace.final_state
+    registered, dispatched = call.get("registered"), call.get("dispatched")
+    data = [n for n in scene.nodes if name_of(n) in (call.get("data") or [])]
+    interfaces = [n for n in scene.nodes if name_of(n) in (call.get("interfaces") or [])]
+    every = tuple(v for v, _ in scene.copies)
+    if call.get("data") is None:  # the library property: acknowledged implies registered (and not rejected)
+        rejected = call.get("rejected")
+        out = [_sentence(f"{name} asks that every acknowledged order be in {registered}" + (f" and never in {rejected}" if rejected else ""))]
+        for order in _failing_orders(scene, final, call, lambda o: True):
+            if registered and order not in final.get(registered, frozenset()):
+                out.append(_sentence(f"{name_of(order)} is acknowledged but not in {registered}", False))
+            elif rejected and order in final.get(rejected, frozenset()):
+                out.append(_sentence(f"{name_of(order)} is acknowledged and also in {rejected}", False))
+        return out
+    db_words = _join([name_of(n) for n in data], "or") or "no node"
+    db = [v for v, m in scene.copies if m in ("disk", "os-cache")]
+    if registered:
+        out = [_sentence(f"{name} asks that every acknowledged order be {registered} downstream, or wait in the database "
+                         f"(on disk or in the OS cache of {db_words}) not yet {dispatched}, or wait at an interface "
+                         f"({_join([name_of(n) for n in interfaces], 'or')})")]
+    else:
+        out = [_sentence(f"{name} asks that every acknowledged order be held by a database node ({db_words})")]
+
+    def in_db(o: Any) -> bool:
+        return any(o in final[v][n] for v in (db if registered else every) for n in data)
+
+    def queued(o: Any) -> bool:
+        return any(o in final[v][n] for v in every for n in interfaces)
+
+    def pending(o: Any) -> bool:
+        if not registered:
+            return in_db(o)
+        return o in final.get(registered, frozenset()) or (o not in final.get(dispatched or "", frozenset()) and in_db(o)) or queued(o)
+
+    for order in _failing_orders(scene, final, call, lambda o: not pending(o)):
+        o = name_of(order)
+        if not registered:
+            out.append(_sentence(f"no database node holds {o}: {_present(scene, final, order)}"))
+            continue
+        why = "it was already dispatched, so its database copies no longer count" if in_db(order) else "it is not in the database"
+        out.append(_sentence(f"{o} is not {registered}, {why}, and it is at no interface: {_present(scene, final, order)}", False))
+    return out
+
+
+def _duplicates_reason(trace: Trace, call: dict[str, Any], name: str) -> list[str]:
+    var = call.get("registrations")
+    out = [_sentence(f"{name} asks that no order be registered more than once")]
+    counts = trace.final_state.get(var or "")
+    if isinstance(counts, dict):
+        for order, count in counts.items():
+            if isinstance(count, int) and count > 1:
+                out.append(_sentence(f"{name_of(order)} is registered {count} times ({var}[{name_of(order)}] = {count})", False))
+    return out
+
+
+def _single_primary_reason(trace: Trace, scene: Scene, call: dict[str, Any], name: str) -> list[str]:
+    var = call.get("acting")
+    out = [_sentence(f"{name} asks that at most one node that is up act as primary")]
+    value = trace.final_state.get(var or "")
+    acting = [n for n, v in value.items() if v] if isinstance(value, dict) else sorted_elements(value) if isinstance(value, frozenset) else []
+    acting = [n for n in acting if _is_up(scene, trace.final_state, n)]
+    if len(acting) > 1:
+        out.append(_sentence(f"{_join([name_of(n) for n in acting])} are up and all act as primary ({var})", False))
+    return out
+
+
+def _generic_reason(trace: Trace, spec: Spec | None) -> list[str]:
+    """What an invariant without a recorded durability property says: its definition's place and docstring."""
+    if spec is None or trace.property is None:
+        return []
+    try:
+        prop = spec.property(trace.property)
+    except KeyError:  # a trace read back for a model that no longer has the property
+        return []
+    # The file's name, not its path: the same sentence wherever the repository is checked out.
+    where = f" ({os.path.basename(prop.location.file)}:{prop.location.line})" if prop.location is not None else ""
+    last = len(trace.steps)
+    doc = (prop.doc or "").strip().splitlines()
+    said = f": {doc[0].strip().rstrip('.')}" if doc else ""
+    if trace.kind == "step":
+        return [_sentence(f"the step property {trace.property}{where} is false for step {last - 1}, from State {last - 1} to State {last}{said}")]
+    return [_sentence(f"the invariant {trace.property}{where} is false in State {last}, the last state{said}")]
+
+
+def property_reasons(trace: Trace, spec: Spec | None = None, scene: Scene | None = None, events: list[Event] | None = None) -> list[str]:
+    """Why the last state breaks the trace's property, in the property's own terms.
+
+    For a durability property (``survives``, ``never_lost``, ``visible_after_failover``,
+    ``registered_or_rejected``, ``no_duplicates``, ``single_primary``, as the model's spec
+    recorded it: ``spec.extra["property_calls"]``): what the property asks, and which order,
+    node and copy fail it in the last state.  For any other invariant: where it is defined and
+    its docstring's first line.  Nothing for deadlocks and model errors.
+
+    Examples
+    --------
+    >>> from ordercheck.report.trace import Step, Trace
+    >>> t = Trace("M", "kept", "invariant", (Step(None, (), {"disk": {"a": frozenset()}, "acked": frozenset({"o1"})}),))
+    >>> property_reasons(t)
+    []
+    """
+    if trace.kind not in ("invariant", "step") or not trace.steps or trace.property is None:
+        return []
+    calls = (spec.extra.get("property_calls") or {}).get(trace.property) if spec is not None else None
+    if not calls:
+        return _generic_reason(trace, spec)
+    scene = scene or read_scene(trace, spec)
+    events = events if events is not None else read_events(trace, scene)
+    name = "the property " + (f'"{trace.property}"' if " " in trace.property else trace.property)
+    out: list[str] = []
+    for call in calls:
+        try:
+            out.extend(_reason_of_call(trace, spec, scene, events, call, name))
+        except (KeyError, TypeError, AttributeError):
+            # A trace read back for a model whose variables have changed: say what the property asks, no more.
+            out.append(_sentence(f"{name} is a {call.get('kind')} property"))
+    return out
+
+
+def _reason_of_call(trace: Trace, spec: Spec | None, scene: Scene, events: list[Event], call: dict[str, Any], name: str) -> list[str]:
+    """The sentences for one recorded durability property (see :func:`property_reasons`)."""
+    kind = call.get("kind")
+    if kind == "survives":
+        return _survives_reason(trace, spec, scene, call, name)
+    if kind == "never_lost":
+        return _never_lost_reason(trace, scene, events, call, name)
+    if kind == "visible_after_failover":
+        return _visible_reason(trace, scene, events, call, name)
+    if kind == "registered_or_rejected":
+        return _registered_reason(trace, scene, call, name)
+    if kind == "no_duplicates":
+        return _duplicates_reason(trace, call, name)
+    if kind == "single_primary":
+        return _single_primary_reason(trace, scene, call, name)
+    return []
+
+
 def _changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     parts = []
     for name, value in after.items():
@@ -741,7 +994,7 @@ def _generic_sentences(trace: Trace) -> list[str]:
     for number, step in enumerate(trace.steps[1:], start=2):
         changes = _changes(trace.steps[number - 2].state, step.state)
         what = "; ".join(changes) if changes else "nothing changed"
-        out.append(_sentence(f"at step {number} {step.label}: {what}"))
+        out.append(_sentence(f"at {step_ref(number)} {step.label}: {what}"))
     return out
 
 
@@ -772,19 +1025,24 @@ def explain_trace(trace: Trace, spec: Spec | None = None) -> list[str]:
     >>> from ordercheck.report.trace import Step, Trace
     >>> t = Trace("Counter", "small", "invariant", (Step(None, (), {"x": 0}), Step("inc", (("by", 2),), {"x": 2})))
     >>> explain_trace(t)
-    ['Invariant small is violated in model Counter after 1 step.', 'At step 2 inc(by=2): x became 2.']
+    ['Invariant small is violated in model Counter after 1 step.', 'At step 1 (State 2) inc(by=2): x became 2.']
     """
-    count = max(len(trace.steps) - 1, 0)
     first = headline(trace)
     if trace.model:
         first += f" in model {trace.model}"
-    first += f" after {count} step{'s' if count != 1 else ''}"
+    first += f" after {steps_phrase(step_count(trace))}"
     out = [_sentence(first)]
     if not trace.steps:
         return out
     scene = read_scene(trace, spec)
+    reasons: list[str] = []
     if scene.durable:
-        out.extend(_durable_sentences(trace, scene, read_events(trace, scene)))
+        events = read_events(trace, scene)
+        reasons = property_reasons(trace, spec, scene, events)
+        recorded = spec is not None and trace.property in (spec.extra.get("property_calls") or {})
+        out.extend(_durable_sentences(trace, scene, events, closing=not recorded))
     else:
+        reasons = property_reasons(trace, spec)
         out.extend(_generic_sentences(trace))
+    out.extend(reasons)
     return out

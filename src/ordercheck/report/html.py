@@ -11,7 +11,9 @@ in any browser.  For each counterexample it shows:
   of orders, such as ``mem`` / ``cache`` / ``disk``), with the copies that changed highlighted;
 - every variable's value, the changed ones highlighted;
 - the steps, with buttons, a slider and the keyboard (``←`` / ``→``, ``Home`` / ``End``) to move
-  through them; several counterexamples in one page are chosen from a list;
+  through them; several counterexamples in one page are chosen from a list.  The page opens on
+  the violating (last) state; each step has a link, ``#step-N`` (``#step-0`` the initial state),
+  numbered as everywhere else (:mod:`ordercheck.report.trace`): ``State 3 of 7 · step 2 of 6``;
 - the trace in plain sentences (:func:`~ordercheck.report.explain.explain_trace`).
 
 Every name from the model or design reaches the page as JSON data (with ``<``, ``>`` and ``&``
@@ -52,7 +54,7 @@ from .explain import (
 )
 from .svg import render_svg
 from .text import format_value, headline
-from .trace import Trace
+from .trace import Trace, step_of_state
 
 __all__ = ["render_html", "trace_data"]
 
@@ -81,6 +83,19 @@ def _step_summary(scene: Scene, event: Event) -> str:
     if event.acked:
         parts.append(f"acknowledged {', '.join(name_of(o) for o in event.acked)}")
     return "; ".join(parts) if parts else (event.step.label if event.step.action else "")
+
+
+def _title(number: int, states: int, label: str) -> str:
+    """The viewer's heading of a state: ``State 3 of 7 · step 2 of 6: ack(o='o1')`` (see :mod:`.trace` for the numbering).
+
+    Examples
+    --------
+    >>> _title(1, 3, "initial state"), _title(3, 3, "inc()")
+    ('State 1 of 3: initial state', 'State 3 of 3 \xb7 step 2 of 2: inc()')
+    """
+    step = step_of_state(number)
+    where = f"State {number} of {states}" + (f" \u00b7 step {step} of {step_of_state(states)}" if step else "")
+    return f"{where}: {label}"
 
 
 def _changed(before: dict[str, Any] | None, name: str, value: Any) -> bool:
@@ -117,6 +132,8 @@ def trace_data(trace: Trace, spec: Spec | None = None) -> dict[str, Any]:
             changed.append([before is not None and before[var][node] != state[var][node] for var, _ in scene.copies])
         steps.append({
             "number": event.number,
+            "step": step_of_state(event.number),
+            "title": _title(event.number, len(events), event.step.label),
             "label": event.step.label,
             "kind": event.kind,
             "summary": _step_summary(scene, event) if durable else (event.step.label if event.step.action else "the initial state"),
@@ -187,6 +204,7 @@ td.value { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace
 #failure { color: var(--fail); font-weight: 600; }
 #steps { list-style: none; padding-left: 0; }
 #steps li { cursor: pointer; padding: 2px 4px; border-radius: 4px; }
+#steps li a { color: inherit; text-decoration: none; }
 #steps li.current { background: #ddf4ff; font-weight: 600; }
 #steps li .kind { font-size: 11px; border-radius: 8px; padding: 0 6px; margin-left: 6px; }
 #steps li .kind.fault { background: #ffd8d8; color: var(--fail); }
@@ -231,22 +249,27 @@ _SCRIPT = r"""
     var list = document.getElementById("steps");
     clear(list);
     c.steps.forEach(function (s, k) {
-      var li = el("li", s.number + ". " + s.label);
+      var li = el("li");
+      var a = el("a", (s.step ? "step " + s.step + ": " : "") + s.label);
+      a.href = "#step-" + s.step;
+      a.id = "step-" + s.step;
+      li.appendChild(a);
       if (s.kind !== "step" && s.kind !== "initial") { li.appendChild(el("span", s.kind, "kind " + s.kind)); }
       li.setAttribute("data-step", String(k));
-      li.addEventListener("click", function () { showStep(k); });
+      li.addEventListener("click", function (e) { e.preventDefault(); showStep(k); });
       list.appendChild(li);
     });
     var slider = document.getElementById("slider");
     slider.max = String(c.steps.length - 1);
-    showStep(0);
+    showStep(c.steps.length - 1);  // open on the violating (last) state
   }
   function showStep(k) {
     var c = current();
     stepIndex = Math.max(0, Math.min(k, c.steps.length - 1));
     var s = c.steps[stepIndex];
     document.getElementById("slider").value = String(stepIndex);
-    document.getElementById("step-title").textContent = "Step " + s.number + " of " + c.steps.length + ": " + s.label;
+    document.getElementById("step-title").textContent = s.title;
+    if (history.replaceState) { try { history.replaceState(null, "", "#step-" + s.step); } catch (err) { /* file: URLs may refuse */ } }
     document.getElementById("step-summary").textContent = s.summary;
     document.body.setAttribute("data-step", String(s.number));
     var items = document.querySelectorAll("#steps li");
@@ -311,7 +334,13 @@ _SCRIPT = r"""
     else if (e.key === "Home") { showStep(0); e.preventDefault(); }
     else if (e.key === "End") { showStep(current().steps.length - 1); e.preventDefault(); }
   });
-  if (cases.length) { showCase(0); }
+  function fromHash(hash) {
+    var m = /^#step-(\d+)$/.exec(hash || "");
+    if (m && cases.length) { showStep(Number(m[1])); }
+  }
+  window.addEventListener("hashchange", function () { fromHash(window.location.hash); });
+  var opened = window.location.hash;
+  if (cases.length) { showCase(0); fromHash(opened); }
 })();
 """
 

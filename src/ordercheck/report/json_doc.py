@@ -1,6 +1,6 @@
 """The ``--json FILE`` document: a check's verdicts, statistics and counterexamples as JSON.
 
-Its keys are exactly ``model``, ``constants``, ``engine``, ``verdict``,
+Its keys are exactly ``model``, ``file``, ``constants``, ``engine``, ``verdict``,
 ``reason``, ``properties``, ``stats`` and ``counterexample``; counterexamples
 are ITF documents (:mod:`ordercheck.report.itf`).  ``docs/json-schema.md``
 describes every key.  Two runs that reach the same result write the same
@@ -13,7 +13,7 @@ Examples
 >>> r = Result("M", {"N": 3}, "explicit", [PropertyResult("safe", "invariant", HOLDS)], Stats(3, 4, 2, 0.5))
 >>> doc = result_to_json(r)
 >>> list(doc)
-['model', 'constants', 'engine', 'verdict', 'reason', 'properties', 'stats', 'counterexample']
+['model', 'file', 'constants', 'engine', 'verdict', 'reason', 'properties', 'stats', 'counterexample']
 >>> doc["verdict"], doc["stats"]["states_per_second"], doc["counterexample"]
 ('holds', 6.0, None)
 """
@@ -31,7 +31,7 @@ from .text import sorted_elements
 
 __all__ = ["KEYS", "constant_to_json", "json_dumps", "result_to_json", "write_json"]
 
-KEYS = ("model", "constants", "engine", "verdict", "reason", "properties", "stats", "counterexample")
+KEYS = ("model", "file", "constants", "engine", "verdict", "reason", "properties", "stats", "counterexample")
 
 
 def constant_to_json(value: Any) -> Any:
@@ -97,13 +97,15 @@ def _property(p: PropertyResult, tolerance: Any = None) -> dict[str, Any]:
     return doc
 
 
-def result_to_json(result: Result) -> dict[str, Any]:
+def result_to_json(result: Result, file: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """The JSON document of a result.
 
     Parameters
     ----------
     result : Result
         The outcome of a check.
+    file : str or path, optional
+        The design or model file the result is for (``"file"``; ``null`` when not given).
 
     Returns
     -------
@@ -123,6 +125,7 @@ def result_to_json(result: Result) -> dict[str, Any]:
     cex = result.counterexample
     return {
         "model": result.model,
+        "file": None if file is None else os.fspath(file),
         "constants": {name: constant_to_json(value) for name, value in result.constants.items()},
         "engine": result.engine,
         "verdict": result.verdict,
@@ -133,7 +136,7 @@ def result_to_json(result: Result) -> dict[str, Any]:
     }
 
 
-def json_dumps(result: Result) -> str:
+def json_dumps(result: Result, file: str | os.PathLike[str] | None = None) -> str:
     """The JSON text of a result: indented, with a trailing newline.
 
     Keys keep the fixed order of :func:`result_to_json` (and of the ITF
@@ -147,6 +150,7 @@ def json_dumps(result: Result) -> str:
     >>> print(json_dumps(r), end="")
     {
       "model": "M",
+      "file": null,
       "constants": {
         "RM": [
           "r1",
@@ -175,10 +179,10 @@ def json_dumps(result: Result) -> str:
       "counterexample": null
     }
     """
-    return json.dumps(result_to_json(result), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(result_to_json(result, file), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def write_json(result: Result, path: str | os.PathLike[str]) -> None:
+def write_json(result: Result, path: str | os.PathLike[str], file: str | os.PathLike[str] | None = None) -> None:
     """Write the JSON document of a result to ``path``.
 
     Examples
@@ -192,4 +196,4 @@ def write_json(result: Result, path: str | os.PathLike[str]) -> None:
     'holds'
     """
     with open(path, "w", encoding="utf-8", newline="\n") as f:
-        f.write(json_dumps(result))
+        f.write(json_dumps(result, file))

@@ -32,10 +32,10 @@ sequenceDiagram
     %% ordercheck counterexample: model M, property kept
     participant c as client
     participant n0 as db1
-    c->>n0: step 2: store o1 onto disk
-    n0-->>c: step 3: ack o1
+    c->>n0: step 1: store o1 onto disk
+    n0-->>c: step 2: ack o1
     rect rgb(255, 224, 224)
-    Note over n0: fault at step 4: db1 lost its disk, losing o1 from db1's disk
+    Note over n0: fault at step 3: db1 lost its disk, losing o1 from db1's disk
     end
     rect rgb(255, 205, 210)
     Note over c,n0: Invariant kept is violated
@@ -60,7 +60,7 @@ from .explain import (
     read_scene,
 )
 from .text import headline
-from .trace import Trace
+from .trace import Trace, step_of_state
 
 __all__ = ["mermaid_text", "render_mermaid"]
 
@@ -180,8 +180,8 @@ def _durable(trace: Trace, scene: Scene) -> list[str]:
 
 
 def _durable_step(d: _Diagram, trace: Trace, scene: Scene, event: Event, ids: dict[Any, str], client: str, order: list[str]) -> None:
-    n = event.number
-    before = trace.steps[n - 2].state
+    n = step_of_state(event.number)
+    before = trace.steps[event.number - 2].state
     action = event.step.action or ""
     if event.kind == "fault":
         d.box(FAULT_FILL)
@@ -266,9 +266,9 @@ def _generic(trace: Trace) -> list[str]:
     for number, step in enumerate(trace.steps[1:], start=2):
         mine = [ids[v] for _, v in step.params if _hashable_in(v, ids)]
         if not mine:
-            d.arrow(system, system, f"step {number}: {step.label}")
+            d.arrow(system, system, f"step {step_of_state(number)}: {step.label}")
         else:
-            d.arrow(mine[0], mine[-1], f"step {number}: {step.label}")
+            d.arrow(mine[0], mine[-1], f"step {step_of_state(number)}: {step.label}")
     used = [p for p in order if p in d.used] or [system]
     d.box(VERDICT_FILL)
     d.note(used, headline(trace), order)
@@ -317,8 +317,8 @@ def render_mermaid(trace: Trace, spec: Spec | None = None) -> str:
         %% ordercheck counterexample: model TwoPhase, property consistent
         participant a0 as r1
         participant s as system
-        a0->>a0: step 2: prepare(rm='r1')
-        s->>s: step 3: decide()
+        a0->>a0: step 1: prepare(rm='r1')
+        s->>s: step 2: decide()
         rect rgb(255, 205, 210)
         Note over a0,s: Invariant consistent is violated
         end

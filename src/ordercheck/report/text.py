@@ -1,8 +1,11 @@
-"""Counterexamples as readable text: the initial state in full, then only what changed.
+"""Counterexamples as readable text: the initial state compactly, then only what changed.
 
-The first block lists every variable of the initial state; each later block
-names the action (with its parameters) and lists only the variables that
-changed: a scalar as ``old -> new``, a map entry by entry
+The first block lists what the initial state holds: every variable that is not
+empty, false or 0 (a map shows only such entries, and a map whose entries are all
+equal prints as ``{every key: value}``); one closing line names the variables left
+out.  ``full_states=True`` lists every variable of every state instead.  Each
+later block names the action (with its parameters) and lists only the variables
+that changed: a scalar as ``old -> new``, a map entry by entry
 (``rm_state[r1]: 'working' -> 'prepared'``), a set as its new value with the
 elements added and removed.  Sets print their elements in a fixed order
 (:func:`value_sort_key`), so the same trace always renders to the same text.
@@ -19,8 +22,7 @@ Invariant small is violated
 Model: Counter
 <BLANKLINE>
 State 1: initial state
-  x = 0
-  seen = {}
+  empty, false or 0: x, seen
 <BLANKLINE>
 State 2: inc(by=2)
   x: 0 -> 2
@@ -32,9 +34,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..lang.types import Domain, describe_value
-from .trace import Trace
+from .trace import Trace, state_title
 
-__all__ = ["format_value", "headline", "render_text", "sorted_elements", "value_sort_key"]
+__all__ = ["format_value", "headline", "initial_lines", "is_blank", "render_text", "sorted_elements", "value_sort_key"]
 
 
 def value_sort_key(value: Any) -> tuple[Any, ...]:
@@ -169,13 +171,66 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def render_text(trace: Trace) -> str:
+def is_blank(value: Any) -> bool:
+    """Whether a value is empty, false or 0 (a map: every entry is), the values a compact state leaves out.
+
+    Examples
+    --------
+    >>> is_blank({"a": frozenset(), "b": 0}), is_blank(True), is_blank({"a": frozenset({1})})
+    (True, False, False)
+    """
+    if isinstance(value, dict):
+        return all(is_blank(v) for v in value.values())
+    if isinstance(value, (frozenset, set, tuple, str)):
+        return not value
+    if isinstance(value, bool):
+        return not value
+    return isinstance(value, int) and value == 0
+
+
+def _compact(value: Any) -> str:
+    """A non-blank value with its blank map entries left out (``{db1: {'o1'}, others: {}}``)."""
+    if not isinstance(value, dict) or len(value) < 2:
+        return format_value(value)
+    entries = list(value.values())
+    if all(_same(entries[0], v) for v in entries[1:]):
+        return "{every key: " + format_value(entries[0]) + "}"
+    shown = {k: v for k, v in value.items() if not is_blank(v)}
+    if len(shown) == len(value):
+        return format_value(value)
+    rest = {format_value(v) for k, v in value.items() if k not in shown}
+    other = rest.pop() if len(rest) == 1 else "empty"
+    return "{" + ", ".join(f"{_format_key(k)}: {_compact(v)}" for k, v in shown.items()) + f", others: {other}" + "}"
+
+
+def initial_lines(state: dict[str, Any], full_states: bool = False) -> list[str]:
+    """The lines of the initial state: every variable with ``full_states``, else only what it holds.
+
+    Examples
+    --------
+    >>> initial_lines({"up": {"a": True, "b": True}, "disk": {"a": frozenset({"o1"}), "b": frozenset()}, "n": 0})
+    ['  up = {every key: True}', "  disk = {a: {'o1'}, others: {}}", '  empty, false or 0: n']
+    """
+    if full_states:
+        return [f"  {name} = {format_value(value)}" for name, value in state.items()]
+    lines = [f"  {name} = {_compact(value)}" for name, value in state.items() if not is_blank(value)]
+    blank = [name for name, value in state.items() if is_blank(value)]
+    if blank:
+        lines.append(f"  empty, false or 0: {', '.join(blank)}")
+    return lines
+
+
+def render_text(trace: Trace, full_states: bool = False) -> str:
     """Render a counterexample as text, showing only what changed at each step.
 
     Parameters
     ----------
     trace : Trace
         The trace to render.
+    full_states : bool
+        List every variable of every state (the initial state in full, and after each step the
+        unchanged variables too), instead of the initial state's non-empty variables and each
+        step's changes.
 
     Returns
     -------
@@ -196,7 +251,7 @@ def render_text(trace: Trace) -> str:
     Constants: RM = ('r1', 'r2')
     <BLANKLINE>
     State 1: initial state
-      rm_state = {r1: 'working', r2: 'working'}
+      rm_state = {every key: 'working'}
     <BLANKLINE>
     State 2: rm_prepare(rm='r1')
       rm_state[r1]: 'working' -> 'prepared'
@@ -214,13 +269,13 @@ def render_text(trace: Trace) -> str:
         label = step.label
         if trace.kind == "induction" and step.action is None:
             label = "any state satisfying the assumptions (not necessarily reachable)"
-        lines.append(f"State {number}: {label}")
+        lines.append(f"State {number}: {label}" if label != step.label else state_title(number, step))
         if before is None:
-            body = [f"  {name} = {format_value(value)}" for name, value in step.state.items()]
+            body = initial_lines(step.state, full_states)
         else:
             body = []
             for name, value in step.state.items():
-                if name not in before:
+                if name not in before or (full_states and _same(before[name], value)):
                     body.append(f"  {name} = {format_value(value)}")
                 elif not _same(before[name], value):
                     body.extend("  " + line for line in _changes(name, before[name], value))
