@@ -174,11 +174,12 @@ def _default_folder(here: Path, rootdir: Path) -> Path:
     ordercheck, whose ``pyproject.toml`` makes the clone pytest's rootdir) checks its own designs,
     not the enclosing project's.
     """
-    for folder in (here, *here.parents):
-        if (folder / _DEFAULT_FOLDER).is_dir():
-            return folder / _DEFAULT_FOLDER
-        if folder == rootdir:
-            break
+    if here == rootdir or rootdir in here.parents:
+        for folder in (here, *here.parents):
+            if (folder / _DEFAULT_FOLDER).is_dir():
+                return folder / _DEFAULT_FOLDER
+            if folder == rootdir:
+                break
     return rootdir / _DEFAULT_FOLDER
 
 

@@ -45,7 +45,7 @@ from . import ir
 from .errors import ModelError, SourceLocation, user_location
 from .spec import Binding, Check, Property, Slot, Spec, VarInfo
 from .types import BoolType, Domain, FinType, IntType, MapType, SetType, ValueType, describe_value
-from .values import ACTIVE_SINK, UnsetVal, coerce, from_leaves, leaves, to_bool
+from .values import ACTIVE_SINK, UnsetVal, coerce, from_leaves, in_branch, leaves, to_bool
 
 __all__ = [
     "MEDIA",
@@ -582,6 +582,8 @@ class _Tracer:
     def write(self, name: str, keys: tuple[Any, ...], value: Any) -> None:
         if self.mode not in ("action", "initial"):
             raise ModelError(f"a property cannot assign to {name}; properties only read the state")
+        if in_branch():
+            raise ModelError(f"assigning to {name} inside an ite branch: assign the ite's value instead, {name} = ite(c, lambda: ..., ...)")
         info = self.builder.var_info[name]
         t: ValueType = info.type
         targets: list[tuple[int, ir.Expr]] = [(info.first, ir.TRUE)]

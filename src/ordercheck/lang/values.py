@@ -41,6 +41,7 @@ __all__ = [
     "forall",
     "from_leaves",
     "implies",
+    "in_branch",
     "ite",
     "leaves",
     "lift_int",
@@ -93,7 +94,21 @@ def _sink() -> CheckSink:
     return sink
 
 
+# The conditions under which the expression being traced is evaluated: inside a lazy branch of
+# `ite(c, lambda: a, lambda: b)`, `c` (or its negation).  A run-time check made there (a map
+# index, a range) holds only where the branch is taken, as TLA+'s IF evaluates one branch.
+BRANCH: ContextVar[tuple[ir.Expr, ...]] = ContextVar("ordercheck_branch", default=())
+
+
+def in_branch() -> bool:
+    """Whether a lazy ``ite`` branch is being traced (state writes and ``require`` are refused there)."""
+    return bool(BRANCH.get())
+
+
 def _check(cond: ir.Expr, message: str) -> None:
+    path = BRANCH.get()
+    if path:
+        cond = ir.implies(ir.and_(*path), cond)
     if cond.is_const:
         if not cond.data:
             raise ModelError(message)
@@ -823,11 +838,32 @@ def implies(p: Any, q: Any) -> BoolVal:
     return BoolVal(ir.implies(to_bool(p), to_bool(q)))
 
 
+def _lazy(branch: Any) -> bool:
+    return callable(branch) and not isinstance(branch, (Val, type))
+
+
+def _take(branch: Any, when: ir.Expr) -> Any:
+    """The value of a lazy branch (``lambda: ...``), traced with the checks it makes conditional on ``when``."""
+    if not _lazy(branch):
+        return branch
+    token = BRANCH.set(BRANCH.get() + (when,))
+    try:
+        return branch()
+    finally:
+        BRANCH.reset(token)
+
+
 def ite(cond: Any, a: Any, b: Any) -> Any:
-    """``a`` if ``cond`` else ``b``; a literal branch takes the type of the other."""
+    """``a`` if ``cond`` else ``b``; a literal branch takes the type of the other.
+
+    A branch may be a function of no arguments (``lambda: s.f[s.i]``): it is traced with its run-time
+    checks (a map index outside the domain, a value out of range) made only where it is chosen,
+    as TLA+'s ``IF`` evaluates one branch.
+    """
     c = to_bool(cond)
     if c.is_const:
-        return a if c.data else b
+        return _take(a, ir.TRUE) if c.data else _take(b, ir.TRUE)
+    a, b = _take(a, c), _take(b, ir.not_(c))
     if isinstance(a, IntVal) or isinstance(b, IntVal):
         # Integers are unbounded while computing: the result's range is the join of the branches'.
         return IntVal(ir.ite(c, lift_int(a), lift_int(b)))
@@ -901,4 +937,6 @@ def max_of(*values: Any) -> Any:
 
 def require(cond: Any) -> None:
     """Enable the action only where ``cond`` holds (a concretely false condition ends this binding)."""
+    if in_branch():
+        raise ModelError("require() inside an ite branch: an action's guard holds whichever branch is taken; require it before the ite")
     _sink().require(to_bool(cond))
