@@ -152,7 +152,7 @@ def test_explain_a_failover_and_a_survives_property() -> None:
     rack = explain_trace(violation(model, "survive_one_rack_loss"), spec_of(model))
     # What the property asks (the trace's own words), then the failure set (domain/explain.py's wording).
     assert rack[-2] == ("The property survive_one_rack_loss asks that every acknowledged order be held on disk by nodes that "
-                        "no single rack failure can all take out (disk losses already suffered count).")
+                        "no single rack failure can all take out (faults already suffered that removed a copy count).")
     assert "rack r1" in rack[-1] and "db1" in rack[-1]
 
 
@@ -487,8 +487,8 @@ def test_check_explains_every_trace_in_the_property_own_terms() -> None:
     assert "wait at an interface (if1 or if2)" in pharmacy
     assert "  o1 is not registered, it is not in the database, and it is at no interface: only app1 has it, in memory." in pharmacy
     survives_block = blocks["an acknowledged order survives any two-node failure"]
-    assert ("  o1 is nowhere on disk: only app1 has it, in memory, and copies in memory do not count for this property."
-            in survives_block)
+    # Every copy counts, in every medium (DESIGN.md section 4): app1's memory copy is the only one, one failure away.
+    assert "'o1' is held only by app1 (memory); losing app1 (1 failure) removes every copy, and the property asks to survive 2." in survives_block
     lost = blocks["no acknowledged order is lost"]
     assert "  At step 3 (State 4) app1 crashed, losing o1 from app1's memory." in lost
     assert "  No surviving node holds o1 and it is not registered." in lost
@@ -583,11 +583,12 @@ def test_check_prints_the_initial_state_compactly_unless_full_states() -> None:
     code, out, _ = run("check", H1, "--quiet", "--property", "no acknowledged order is lost")
     first = out.split("State 1: initial state\n")[1].split("\n\n")[0].splitlines()
     assert first == ["  primary = 'db1'", "  up = {every key: True}",
-                     "  empty, false or 0: mem, cache, disk, submitted, acked, dispatched, registered, registrations, faults_spent"]
+                     "  empty, false or 0: mem, cache, disk, submitted, acked, dispatched, registered, registrations, faults_spent, copy_losses"]
     code, out, _ = run("check", H1, "--quiet", "--property", "no acknowledged order is lost", "--full-states")
     assert code == 1
     first = out.split("State 1: initial state\n")[1].split("\n\n")[0].splitlines()
-    assert len(first) == 11 and first[0].startswith("  mem = {app1: {}, app2: {}") and "  faults_spent = 0" in first
+    # mem, cache, disk, primary, submitted, acked, dispatched, registered, registrations, up, faults_spent, copy_losses
+    assert len(first) == 12 and first[0].startswith("  mem = {app1: {}, app2: {}") and "  faults_spent = 0" in first
     later = out.split("State 4: crash(n='app1')\n")[1].split("\n\n")[0].splitlines()
     assert "  mem[app1] = {}  (-'o1')" in later and "  primary = 'db1'" in later
 

@@ -781,7 +781,7 @@ def _survives_reason(trace: Trace, spec: Spec | None, scene: Scene, call: dict[s
     k = call.get("k")
     failures = f"single {unit} failure" if k == 1 else f"{k} {unit} failures"
     out = [_sentence(f"{name} asks that every acknowledged order be held {_places(scene, copies)} by nodes that no {failures} "
-                     "can all take out (disk losses already suffered count)")]
+                     "can all take out (faults already suffered that removed a copy count)")]
     facts: list[str] = []
     if spec is not None:
         from ..domain.explain import explain_survives
