@@ -253,7 +253,7 @@ def simulate(spec: Spec, *, runs: int = 1000, depth: int = 100, seed: int = 0, f
     shorten_max_states : int, optional
         The shortening search's state bound; when it is hit, the walk's own trace is reported.
     progress : callable, optional
-        Called about every two seconds with a :class:`SimulationProgress`.
+        Called about every two seconds, and once when the walks end, with a :class:`SimulationProgress`.
 
     Returns
     -------
@@ -286,6 +286,8 @@ def simulate(spec: Spec, *, runs: int = 1000, depth: int = 100, seed: int = 0, f
         if progress is not None and time.monotonic() >= next_report:
             next_report = time.monotonic() + 2.0
             progress(SimulationProgress(done, walker.steps, len(walker.seen), time.monotonic() - start))
+    if progress is not None:
+        progress(SimulationProgress(done, walker.steps, len(walker.seen), time.monotonic() - start))
     result = SimulationResult(INCONCLUSIVE, spec.name, runs=done, steps=walker.steps, distinct_states=len(walker.seen),
                               coverage=walker.coverage(), seed=seed, depth=depth, fault_weight=fault_weight,
                               seconds=time.monotonic() - start, states=frozenset(walker.seen))
