@@ -222,12 +222,28 @@ def test_time_bound_stops_early_and_stays_inconclusive() -> None:
     assert "time bound 0.5 s reached" in out
 
 
+@pytest.mark.parametrize("path", [DIEHARD, CORRECTED, ROOT / "model" / INCIDENTS[1]])
+def test_workers_give_the_same_result(path: Path) -> None:
+    spec = spec_of(load(path))
+    one = simulate(spec, runs=120, depth=50, seed=4)
+    two = simulate(spec, runs=120, depth=50, seed=4, workers=2)
+    assert (two.verdict, two.runs, two.steps, two.states, two.coverage, two.violated, two.found_length) == (
+        one.verdict, one.runs, one.steps, one.states, one.coverage, one.violated, one.found_length)
+    assert (two.found, two.counterexample) == (one.found, one.counterexample)
+
+
+def test_workers_report_a_model_error_like_one_process() -> None:
+    with pytest.raises(ModelError) as info:
+        simulate(spec_of(Overflow()), runs=40, depth=10, seed=0, workers=2)
+    assert info.value.trace is not None and len(info.value.trace) == 3
+
+
 # ----------------------------------------------------------------------------- bad input
 
 
 @pytest.mark.parametrize("args", [("--runs", 0), ("--runs", "x"), ("--depth", -1), ("--fault-weight", "nan"),
                                   ("--fault-weight", -1), ("--fault-weight", "inf"), ("--max-seconds", "nan"), ("--seed", -2),
-                                  ("--model", "Nope"), ("--const", "NOPE=1")])
+                                  ("--model", "Nope"), ("--const", "NOPE=1"), ("--workers", 0)])
 def test_bad_input_exits_2_without_traceback(args: tuple[object, ...]) -> None:
     code, _, err = run_cli("simulate", DIEHARD, *args, "--quiet")
     assert code == 2

@@ -164,6 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--fault-weight", type=_weight, default=1.0, metavar="W",
                      help="weight of each enabled fault, restart or heal against 1 for each protocol step (default: 1; 0: no faults)")
     sim.add_argument("--max-seconds", type=_positive_float, metavar="S", help="stop starting walks after S seconds (still inconclusive)")
+    sim.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+                     help="processes running the walks; the same result for any number (default: 1)")
     sim.add_argument("--quiet", action="store_true", help="no progress output on stderr")
     sim.add_argument("--trace-out", metavar="FILE", help="write the (shortened) counterexample as ITF JSON to FILE")
     sim.add_argument("--json", metavar="FILE", help="write the simulation's result as JSON")
@@ -587,7 +589,7 @@ def _cmd_simulate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.flush()
 
     r = simulate(spec, runs=args.runs, depth=args.depth, seed=args.seed, fault_weight=args.fault_weight,
-                 max_seconds=args.max_seconds, progress=None if args.quiet else progress)
+                 max_seconds=args.max_seconds, progress=None if args.quiet else progress, workers=args.workers)
     if source.design is not None:
         out.write(f"== {source.path}: {source.design.name}\n")
     derived = spec.derived

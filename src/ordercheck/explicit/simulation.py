@@ -42,6 +42,7 @@ Examples
 from __future__ import annotations
 
 import math
+import multiprocessing
 import random
 import time
 from collections.abc import Callable
@@ -55,6 +56,7 @@ from ..report.result import INCONCLUSIVE, VIOLATED
 from ..report.trace import Trace
 from .bfs import Bounds, explore
 from .compile import CheckFailure, CompiledSpec, compile_spec
+from .parallel import check_workers
 
 __all__ = ["SimulationProgress", "SimulationResult", "simulate"]
 
@@ -133,12 +135,45 @@ def _model_error(spec: Spec, failure: CheckFailure, path: list[tuple[int | None,
     return error
 
 
-class _Walker:
-    """The walks' shared state: compiled functions, weights, what was seen, and the first violation."""
+Walk = list[tuple[int | None, int]]  # (binding or None for the initial state, packed state)
 
-    def __init__(self, spec: Spec, compiled: CompiledSpec, selected: list[int], fault_weight: float) -> None:
+
+@dataclass
+class _Chunk:
+    """What the runs ``first`` .. ``first + runs - 1`` found, up to the first that met a violation or a model error.
+
+    ``error`` is a failed run-time check as plain data (binding, check, property, path, post-state),
+    so that it crosses a process boundary; the parent reproduces it on the reference semantics.
+    """
+
+    first: int
+    runs: int = 0
+    steps: int = 0
+    fired: list[int] = field(default_factory=list)
+    seen: set[int] = field(default_factory=set)
+    violation: tuple[int, str, Walk] | None = None
+    error: tuple[int, int, int, Walk, int | None] | None = None
+    timed_out: bool = False
+
+    @property
+    def stops(self) -> bool:
+        return self.violation is not None or self.error is not None
+
+
+class _Failed(Exception):
+    def __init__(self, failure: CheckFailure, path: Walk, y: int | None) -> None:
+        super().__init__()
+        self.data = (failure.binding, failure.check, failure.prop, list(path), y)
+
+
+class _Walker:
+    """The compiled functions, the weights and the properties to check; :meth:`chunk` runs walks."""
+
+    def __init__(self, spec: Spec, compiled: CompiledSpec, selected: list[int], fault_weight: float, seed: int, depth: int) -> None:
         self.spec = spec
         self.c = compiled
+        self.seed = seed
+        self.depth = depth
         generated = set(spec.extra.get("generated_actions", ()))
         self.weights = [fault_weight if b.action in generated else 1.0 for b in spec.bindings]
         self.weighted = any(w != 1.0 for w in self.weights)
@@ -149,39 +184,35 @@ class _Walker:
         for s0 in spec.init_states:
             inits.setdefault(spec.pack(s0), None)
         self.inits = list(inits)
-        self.fired = [0] * len(spec.bindings)
-        self.seen: set[int] = set()
-        self.steps = 0
-        self.violation: tuple[int, str, list[tuple[int | None, int]]] | None = None
 
-    def _invariant(self, path: list[tuple[int | None, int]]) -> bool:
+    def _invariant(self, path: Walk, acc: _Chunk) -> bool:
         x = path[-1][1]
-        self.seen.add(x)
+        acc.seen.add(x)
         if not self.inv_active:
             return False
         try:
             bad = self.c.invariants(x) & self.inv_active
         except CheckFailure as failure:
-            raise _model_error(self.spec, failure, path, None) from None
+            raise _Failed(failure, path, None) from None
         if bad:
             bit = (bad & -bad).bit_length() - 1  # the first violated invariant, in declared order
-            self.violation = (self.c.invariant_props[bit], "invariant", list(path))
+            acc.violation = (self.c.invariant_props[bit], "invariant", list(path))
             return True
         return False
 
-    def walk(self, rng: random.Random, depth: int) -> bool:
-        """One run of up to ``depth`` steps; true when it met a violation (then in ``self.violation``)."""
+    def walk(self, rng: random.Random, acc: _Chunk) -> bool:
+        """One run of up to ``depth`` steps, counted in ``acc``; true when it met a violation (then in ``acc.violation``)."""
         if not self.inits:
             return False
-        path: list[tuple[int | None, int]] = [(None, self.inits[rng.randrange(len(self.inits))])]
-        if self._invariant(path):
+        path: Walk = [(None, self.inits[rng.randrange(len(self.inits))])]
+        if self._invariant(path, acc):
             return True
-        for _ in range(depth):
+        for _ in range(self.depth):
             x = path[-1][1]
             try:
                 succ = self.c.successors(x)
             except CheckFailure as failure:
-                raise _model_error(self.spec, failure, path, None) from None
+                raise _Failed(failure, path, None) from None
             if self.weighted:
                 succ = [t for t in succ if self.weights[t[0]] > 0]
             if not succ:
@@ -190,28 +221,96 @@ class _Walker:
                 action, y = rng.choices(succ, weights=[self.weights[a] for a, _ in succ])[0]
             else:
                 action, y = succ[rng.randrange(len(succ))]
-            self.steps += 1
-            self.fired[action] += 1
+            acc.steps += 1
+            acc.fired[action] += 1
             if self.step_active:
                 try:
                     bad = self.c.steps(x, y) & self.step_active
                 except CheckFailure as failure:
-                    raise _model_error(self.spec, failure, path, y) from None
+                    raise _Failed(failure, path, y) from None
                 if bad:
                     bit = (bad & -bad).bit_length() - 1
-                    self.violation = (self.c.step_props[bit], "step", [*path, (action, y)])
-                    self.seen.add(y)
+                    acc.violation = (self.c.step_props[bit], "step", [*path, (action, y)])
+                    acc.seen.add(y)
                     return True
             path.append((action, y))
-            if self._invariant(path):
+            if self._invariant(path, acc):
                 return True
         return False
 
-    def coverage(self) -> dict[str, int]:
-        counts: dict[str, int] = {name: 0 for name in self.spec.extra.get("actions", ())}
-        for b, n in zip(self.spec.bindings, self.fired):
-            counts[b.action] = counts.get(b.action, 0) + n
-        return counts
+    def chunk(self, first: int, last: int, deadline: float | None,
+              progress: Callable[[_Chunk], None] | None = None) -> _Chunk:
+        """Runs ``first`` .. ``last - 1``, each from ``Random(f"{seed}:{i}")``, until one meets a violation or an error."""
+        acc = _Chunk(first, fired=[0] * len(self.spec.bindings))
+        next_report = time.monotonic() + 2.0
+        for i in range(first, last):
+            if deadline is not None and time.monotonic() > deadline:
+                acc.timed_out = True
+                break
+            acc.runs += 1
+            try:
+                if self.walk(random.Random(f"{self.seed}:{i}"), acc):
+                    break
+            except _Failed as failed:
+                acc.error = failed.data
+                break
+            if progress is not None and time.monotonic() >= next_report:
+                next_report = time.monotonic() + 2.0
+                progress(acc)
+        return acc
+
+
+_WALKER: _Walker | None = None  # set in the parent before forking; the workers inherit it
+
+
+def _chunk_in_worker(task: tuple[int, int, float | None]) -> _Chunk:
+    assert _WALKER is not None, "a worker started without the model (not forked?)"
+    return _WALKER.chunk(*task)
+
+
+def _chunks_in_processes(walker: _Walker, runs: int, workers: int, deadline: float | None,
+                         progress: Callable[[_Chunk], None] | None) -> list[_Chunk]:
+    """The runs cut into chunks for a pool of forked workers; the chunks in run order up to the first that stops."""
+    global _WALKER
+    check_workers(workers, "cpu")
+    size = max(1, min(1000, -(-runs // (workers * 8))))
+    tasks = [(a, min(a + size, runs), deadline) for a in range(0, runs, size)]
+    _WALKER = walker
+    pool = multiprocessing.get_context("fork").Pool(workers)
+    out: list[_Chunk] = []
+    next_report = time.monotonic() + 2.0
+    try:
+        for acc in pool.imap(_chunk_in_worker, tasks):
+            out.append(acc)
+            if progress is not None and time.monotonic() >= next_report:
+                next_report = time.monotonic() + 2.0
+                progress(_merge(walker, out))
+            if acc.stops or acc.timed_out:
+                break
+    finally:
+        pool.terminate()
+        pool.join()
+        _WALKER = None
+    return out
+
+
+def _merge(walker: _Walker, chunks: list[_Chunk]) -> _Chunk:
+    """The chunks, in run order, as one."""
+    total = _Chunk(0, fired=[0] * len(walker.spec.bindings))
+    for acc in chunks:
+        total.runs += acc.runs
+        total.steps += acc.steps
+        total.fired = [a + b for a, b in zip(total.fired, acc.fired)]
+        total.seen |= acc.seen
+        total.violation, total.error, total.timed_out = acc.violation, acc.error, acc.timed_out
+    return total
+
+
+def _coverage(spec: Spec, fired: list[int]) -> dict[str, int]:
+    counts: dict[str, int] = {name: 0 for name in spec.extra.get("actions", ())}
+    for b, n in zip(spec.bindings, fired):
+        counts[b.action] = counts.get(b.action, 0) + n
+    return counts
 
 
 def _shorten(spec: Spec, compiled: CompiledSpec, name: str, found: Trace,
@@ -228,7 +327,7 @@ def _shorten(spec: Spec, compiled: CompiledSpec, name: str, found: Trace,
 def simulate(spec: Spec, *, runs: int = 1000, depth: int = 100, seed: int = 0, fault_weight: float = 1.0,
              properties: list[str] | None = None, max_seconds: float | None = None, shorten: bool = True,
              shorten_max_states: int | None = 1_000_000, progress: Callable[[SimulationProgress], None] | None = None,
-             compiled: CompiledSpec | None = None) -> SimulationResult:
+             compiled: CompiledSpec | None = None, workers: int = 1) -> SimulationResult:
     """Random walks over ``spec``, checking every invariant and step invariant, until the first violation.
 
     Parameters
@@ -253,7 +352,11 @@ def simulate(spec: Spec, *, runs: int = 1000, depth: int = 100, seed: int = 0, f
     shorten_max_states : int, optional
         The shortening search's state bound; when it is hit, the walk's own trace is reported.
     progress : callable, optional
-        Called about every two seconds, and once when the walks end, with a :class:`SimulationProgress`.
+        Called about every two seconds, and once when the
+        walks end, with a :class:`SimulationProgress`.
+    workers : int
+        Processes (forked) that run the walks in chunks; the runs are merged in run order up to the
+        first violation, so the result is the same for any number (unless ``max_seconds`` cuts it short).
 
     Returns
     -------
@@ -270,30 +373,30 @@ def simulate(spec: Spec, *, runs: int = 1000, depth: int = 100, seed: int = 0, f
     _check_arguments(runs, depth, fault_weight, max_seconds)
     selected = select_properties(spec, properties)
     compiled = compiled or compile_spec(spec)
-    walker = _Walker(spec, compiled, selected, fault_weight)
+    walker = _Walker(spec, compiled, selected, fault_weight, seed, depth)
     start = time.monotonic()
-    next_report = start + 2.0
-    done = 0
-    reason = ""
-    for i in range(runs):
-        if max_seconds is not None and time.monotonic() - start > max_seconds:
-            reason = f"time bound {max_seconds:g} s reached after {done:,} of {runs:,} runs"
-            break
-        met = walker.walk(random.Random(f"{seed}:{i}"), depth)
-        done += 1
-        if met:
-            break
-        if progress is not None and time.monotonic() >= next_report:
-            next_report = time.monotonic() + 2.0
-            progress(SimulationProgress(done, walker.steps, len(walker.seen), time.monotonic() - start))
-    if progress is not None:
-        progress(SimulationProgress(done, walker.steps, len(walker.seen), time.monotonic() - start))
-    result = SimulationResult(INCONCLUSIVE, spec.name, runs=done, steps=walker.steps, distinct_states=len(walker.seen),
-                              coverage=walker.coverage(), seed=seed, depth=depth, fault_weight=fault_weight,
-                              seconds=time.monotonic() - start, states=frozenset(walker.seen))
-    if walker.violation is None:
-        return replace(result, reason=reason or f"no violation in {done:,} runs of up to {depth:,} steps")
-    prop, kind, path = walker.violation
+    deadline = None if max_seconds is None else start + max_seconds
+
+    def report(acc: _Chunk) -> None:
+        if progress is not None:
+            progress(SimulationProgress(acc.runs, acc.steps, len(acc.seen), time.monotonic() - start))
+
+    if workers > 1:
+        acc = _merge(walker, _chunks_in_processes(walker, runs, workers, deadline, report))
+    else:
+        acc = walker.chunk(0, runs, deadline, report)
+    report(acc)
+    if acc.error is not None:
+        binding, check, prop, path, y = acc.error
+        raise _model_error(spec, CheckFailure(binding, check, prop), path, y)
+    result = SimulationResult(INCONCLUSIVE, spec.name, runs=acc.runs, steps=acc.steps, distinct_states=len(acc.seen),
+                              coverage=_coverage(spec, acc.fired), seed=seed, depth=depth, fault_weight=fault_weight,
+                              seconds=time.monotonic() - start, states=frozenset(acc.seen))
+    if acc.violation is None:
+        reason = (f"time bound {max_seconds:g} s reached after {acc.runs:,} of {runs:,} runs" if acc.timed_out
+                  else f"no violation in {acc.runs:,} runs of up to {depth:,} steps")
+        return replace(result, reason=reason)
+    prop, kind, path = acc.violation
     name = spec.properties[prop].name
     found = build_trace(spec, [(a, spec.unpack(x)) for a, x in path], name, kind)
     trace, shortened, note = found, False, ""
