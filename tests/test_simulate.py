@@ -76,6 +76,14 @@ def test_incident_designs_violated_within_200_runs_as_short_as_bfs(name: str) ->
     assert replay_trace(model, r.counterexample).reproduced
 
 
+def test_a_shortening_search_that_hits_its_bound_reports_the_walk_and_says_so() -> None:
+    r = simulate(spec_of(load(DIEHARD)), runs=200, depth=50, seed=1, shorten_max_states=3)
+    # Die Hard has 16 reachable states and needs 7 states to reach big = 4: a BFS bounded to 3 states stops.
+    assert r.verdict == "violated" and not r.shortened
+    assert r.counterexample == r.found and r.found_length == len(r.found) > 7
+    assert "not shortened" in r.shorten_note and "state bound 3" in r.shorten_note
+
+
 class Stepper(Model):
     x = Var(Int(0, 3), init=0)
 
@@ -199,6 +207,11 @@ def test_violation_exit_1_says_it_was_shortened_and_writes_a_replayable_trace(tm
     assert "verdict: violated" in out
     assert re.search(r"shortened from \d+ to 7 states", out), out
     assert replay_trace(load(DIEHARD), read_itf(trace)).reproduced
+    doc_path = tmp_path / "sim.json"
+    assert run_cli("simulate", DIEHARD, "--runs", 200, "--depth", 50, "--seed", 1, "--quiet", "--json", doc_path)[0] == 1
+    doc = json.loads(doc_path.read_text())
+    assert (doc["verdict"], doc["property"], doc["shortened"], len(doc["counterexample"]["states"])) == ("violated", "not_solved", True, 7)
+    assert doc["found_length"] > 7 and doc["seed"] == 1
 
 
 def test_same_seed_same_output_apart_from_timings() -> None:
