@@ -34,7 +34,7 @@ from ordercheck.sources import sources_in
 ROOT = Path(__file__).resolve().parent.parent
 DIEHARD = ROOT / "model" / "diehard.py"
 INCIDENTS = ["hospital-1-app-tier-acks-from-memory.toml", "hospital-2-interface-queue-in-memory.toml",
-             "hospital-3-failover-without-synchronous-commit.toml"]
+             "hospital-3-failover-without-synchronous-commit.toml", "hospital-iris-defaults.toml"]
 CORRECTED = ROOT / "model" / "hospital-4-corrected.toml"
 
 
