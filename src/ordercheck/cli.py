@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 from pathlib import Path
@@ -59,7 +60,7 @@ def _positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}") from None
-    if value <= 0:
+    if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
     return value
 
@@ -132,6 +133,22 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("trace", help="the trace (.itf.json)")
     r.add_argument("--model", default=None, metavar="NAME", help="the model class (default: the one the trace names)")
     r.add_argument("--const", action="append", default=[], metavar="NAME=V1,V2,...", help="override a constant (default: the trace's constants)")
+
+    sim = sub.add_parser("simulate", help="random walks with faults, for models too large to explore; finding nothing is inconclusive")
+    sim.add_argument("path", help="the model file (.py) or design file (.toml) to simulate")
+    sim.add_argument("--model", default=None, metavar="NAME", help="the model class to simulate (needed when the file defines several)")
+    sim.add_argument("--const", action="append", default=[], metavar="NAME=V1,V2,...", help="override a constant (repeatable)")
+    sim.add_argument("--runs", type=_positive_int, default=1000, metavar="N", help="how many random walks (default: 1000)")
+    sim.add_argument("--depth", type=_positive_int, default=100, metavar="D", help="the most steps a walk takes (default: 100)")
+    sim.add_argument("--seed", type=_seed, default=0, metavar="S", help="the random seed; the same seed gives the same walks (default: 0)")
+    sim.add_argument("--fault-weight", type=_weight, default=1.0, metavar="W",
+                     help="weight of each enabled fault, restart or heal against 1 for each protocol step (default: 1; 0: no faults)")
+    sim.add_argument("--max-seconds", type=_positive_float, metavar="S", help="stop starting walks after S seconds (still inconclusive)")
+    sim.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+                     help="processes running the walks; the same result for any number (default: 1)")
+    sim.add_argument("--quiet", action="store_true", help="no progress output on stderr")
+    sim.add_argument("--trace-out", metavar="FILE", help="write the (shortened) counterexample as ITF JSON to FILE")
+    sim.add_argument("--json", metavar="FILE", help="write the simulation's result as JSON")
     return parser
 
 
@@ -529,6 +546,90 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
+def _weight(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
+
+
+def _cmd_simulate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``simulate``: random walks (:mod:`ordercheck.explicit.simulation`); 1 on a violation, else 3 (never holds)."""
+    from .explicit.simulation import SimulationProgress, simulate
+    from .report.itf import trace_to_itf
+    from .report.json_doc import constant_to_json
+
+    sources = _select(_sources_of_paths([args.path]), [args.model] if args.model else [], args.path)
+    if len(sources) != 1:
+        names = ", ".join(s.cls.__name__ for s in sources)
+        raise InputError(f"{args.path}: " + (f"defines several models ({names}); choose one with --model" if sources
+                                              else "defines no models (classes deriving from ordercheck.Model)"))
+    source = sources[0]
+    overrides = constant_overrides(source.cls, args.const)
+    for text in args.const:
+        if text.partition("=")[0].strip() not in overrides:
+            raise InputError(f"{args.path}: --const {text!r}: {source.cls.__name__} has no such constant")
+    spec = spec_of(source.cls(**overrides))
+
+    def progress(p: SimulationProgress) -> None:
+        err.write(f"  {p.runs:,} runs, {p.steps:,} steps, {p.distinct_states:,} distinct states\n")
+        err.flush()
+
+    r = simulate(spec, runs=args.runs, depth=args.depth, seed=args.seed, fault_weight=args.fault_weight,
+                 max_seconds=args.max_seconds, progress=None if args.quiet else progress, workers=args.workers)
+    if source.design is not None:
+        out.write(f"== {source.path}: {source.design.name}\n")
+    derived = spec.derived
+    constants = ", ".join(f"{k}={describe_value(v)}" for k, v in spec.constants.items() if k not in derived)
+    out.write(f"{spec.name}({constants})  [simulation: seed {r.seed}, up to {args.runs:,} runs of up to {r.depth:,} steps, "
+              f"fault weight {r.fault_weight:g}]\n")
+    out.write(f"  {r.runs:,} runs, {r.steps:,} steps, {r.distinct_states:,} distinct states seen, {r.seconds:.2f} s\n")
+    width = max([len(a) for a in r.coverage] + [6])
+    out.write("  steps taken per action:\n")
+    for action, count in r.coverage.items():
+        out.write(f"    {action:<{width}}  {count:>10,}\n")
+    if r.counterexample is not None and r.found is not None:
+        how = (f"shortened from {r.found_length} to {len(r.counterexample)} states by a breadth-first search bounded to {r.found_length}"
+               if r.shortened else r.shorten_note or f"already as short as any: {r.found_length} states")
+        out.write(f"  violated: {r.violated}, in run {r.runs} after {r.found_length} states; {how}\n")
+    else:
+        out.write(f"  stopped: {r.reason}\n")
+    out.write(f"  verdict: {r.verdict}\n")
+    if r.counterexample is not None:
+        words = explain_trace(r.counterexample, spec)[1:]  # the first sentence repeats the headline
+        out.write("\n" + render_text(r.counterexample) + "\n")
+        out.write("\nIn plain words:\n" + "".join(f"  {sentence}\n" for sentence in words) if words else "")
+        if args.trace_out:
+            write_itf(r.counterexample, args.trace_out)
+            out.write(f"  counterexample of {r.violated} written to {args.trace_out}\n")
+    else:
+        out.write("  'inconclusive' is not a pass: random walks prove nothing; check it exhaustively, or raise --runs and --depth.\n")
+        if args.trace_out:
+            out.write(f"  no trace written to {args.trace_out}: no violation was found\n")
+    if args.json:
+        doc = {"command": "simulate", "file": str(source.path), "model": spec.name,
+               "constants": {k: constant_to_json(v) for k, v in spec.constants.items() if k not in derived},
+               "verdict": r.verdict, "reason": r.reason, "seed": r.seed, "depth": r.depth, "fault_weight": r.fault_weight,
+               "runs": r.runs, "steps": r.steps, "distinct_states": r.distinct_states, "seconds": round(r.seconds, 3),
+               "coverage": r.coverage, "property": r.violated, "found_length": r.found_length or None,
+               "shortened": r.shortened, "counterexample": trace_to_itf(r.counterexample) if r.counterexample else None}
+        Path(args.json).write_text(json.dumps(doc, indent=2) + "\n")
+    return r.exit_code
+
+
 def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run the command line; returns the exit code."""
     out = out or sys.stdout
@@ -545,6 +646,8 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
             return _cmd_check(args, out, err)
         if args.command == "explain":
             return _cmd_explain(args, out, err)
+        if args.command == "simulate":
+            return _cmd_simulate(args, out, err)
         return _cmd_replay(args, out, err)
     except ModelError as exc:
         _print_model_error(exc, err)
