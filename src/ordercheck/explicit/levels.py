@@ -430,6 +430,8 @@ class LevelSearch(_Search):
             self._run()
         except KeyboardInterrupt:
             self.stop_reason = f"interrupted after {self.count:,} states at depth {self.depth}"
+        except MemoryError:
+            self.stop_reason = self.meter.memory_reason(self.count, self.depth)
         finally:
             if self.runner is not None:
                 self.runner.close()
@@ -520,7 +522,7 @@ class LevelSearch(_Search):
         step_first: dict[int, tuple[int, int]] = {}
         parts: list[tuple[Any, Any, Rows]] = []
         processed = 0
-        timed_out = False
+        bound_hit = ""
         for r in self._chunks(frontier, step_active, shift_or_none, use_vector, want_counts):
             chunks.append(r)
             processed = r.c1
@@ -540,10 +542,12 @@ class LevelSearch(_Search):
                 parts.append((r.keys[fresh], r.order[fresh], tuple(w[fresh] for w in r.rows)))
             if error >= 0 or (not self.keep_going and (bool(step_first) or step_fail is not None or idle >= 0)):
                 break  # the level stops in this chunk at the latest
+            if processed < F:
+                hit = self.meter.check()
+                if hit is not None:
+                    bound_hit = hit
+                    break
             now = time.monotonic()
-            if bounds.max_seconds is not None and now - self.start > bounds.max_seconds and processed < F:
-                timed_out = True
-                break
             if self.progress is not None and now >= self.next_report:
                 self.next_report = now + 2.0
                 self.progress(self.stats(F - processed))
@@ -622,8 +626,10 @@ class LevelSearch(_Search):
                 break
         if stop is not None:
             return None
-        if timed_out:
-            self.stop_reason = f"time bound {bounds.max_seconds:g} s reached after {self.count:,} states at depth {self.depth}"
+        if not bound_hit and n_new:  # checked after every level too, however narrow
+            bound_hit = self.meter.check() or ""
+        if bound_hit:
+            self.stop_reason = self.meter.reason(bound_hit, self.count, self.depth)
             return None
         if n_new:
             self.depth += 1
