@@ -176,7 +176,6 @@ def check(
         if not measurable:
             raise InputError(f"model {spec.name} declares no faults (faults = Faults(...)), so it has no fault tolerance to measure")
         # One measurement for every property, under the bounds of the whole run (this check's states count too).
-        spent = result.stats.distinct_states
-        whole = bounds.but(max_states=None if max_states is None else max_states - spent)
-        result.extra["tolerance"] = fault_tolerances(model, measurable, bounds=whole, progress=progress, search=search)
+        result.extra["tolerance"] = fault_tolerances(model, measurable, bounds=bounds, progress=progress, search=search,
+                                                     states_before=result.stats.distinct_states)
     return result

@@ -101,11 +101,11 @@ def _failure_steps(result: PropertyResult) -> list[str]:
 class _Run:
     """The searches of one measurement, under the bounds of the whole run."""
 
-    def __init__(self, bounds: Bounds, progress: Callable[[Stats], None] | None, search: Callable[..., Result]) -> None:
+    def __init__(self, bounds: Bounds, progress: Callable[[Stats], None] | None, search: Callable[..., Result], states: int = 0) -> None:
         self.bounds = bounds if bounds.started is not None else bounds.but(started=time.monotonic())
         self.progress = progress
         self.search = search
-        self.states = 0
+        self.states = states
 
     def left(self) -> str:
         """Why no further search may start (a bound of the whole run is used up), or ``""``."""
@@ -237,7 +237,7 @@ def _per_budget(run: _Run, model: Model, prop: str, cap: int, structural: bool) 
 
 def fault_tolerances(model: Model, props: Sequence[str], *, max_k: int | None = None, bounds: Bounds | None = None,
                      progress: Callable[[Stats], None] | None = None, method: str = "one-search",
-                     search: Callable[..., Result] | None = None) -> dict[str, Tolerance]:
+                     search: Callable[..., Result] | None = None, states_before: int = 0) -> dict[str, Tolerance]:
     """The fault tolerance of ``model`` for each property in ``props`` (see the module docstring).
 
     Parameters
@@ -259,6 +259,8 @@ def fault_tolerances(model: Model, props: Sequence[str], *, max_k: int | None = 
     search : callable, optional
         The explicit search, ``search(spec, properties=..., bounds=..., progress=..., keep_going=...)``
         (default: the scalar breadth-first search; the layered search is always the scalar one).
+    states_before : int
+        States the run explored before this measurement (they count against ``bounds.max_states``).
     """
     if method not in METHODS:
         raise InputError(f"unknown tolerance method {method!r}; choose one of {', '.join(METHODS)}")
@@ -278,7 +280,7 @@ def fault_tolerances(model: Model, props: Sequence[str], *, max_k: int | None = 
         from .explicit.bfs import explore
 
         search = explore
-    run = _Run(bounds or Bounds(), progress, search)
+    run = _Run(bounds or Bounds(), progress, search, states_before)
     out: dict[str, Tolerance] = {}
     if method == "per-budget" or run.bounds.max_depth is not None:  # a depth bound is per search: the layered order has other depths
         for p in props:

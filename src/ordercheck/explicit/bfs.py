@@ -128,7 +128,8 @@ class _Search:
 
     def _layers_decided(self) -> bool:
         """With layers: whether every selected invariant and step property is known to be violated in some layer."""
-        return all(p in self.layer_violated for p in self.selected if self.spec.properties[p].kind in ("invariant", "step"))
+        measured = [p for p in self.selected if self.spec.properties[p].kind in ("invariant", "step")]
+        return bool(measured) and all(p in self.layer_violated for p in measured)
 
     def violation(self, prop: int, kind: str, path: list[tuple[int | None, State]]) -> None:
         p = self.spec.properties[prop]
