@@ -169,7 +169,16 @@ def assert_agrees(model: Model, symmetry: Any, perms: list[dict[Any, Any]], **op
         assert first.verdict == alone.verdict
         if alone.counterexample is not None:
             assert first.counterexample is not None and len(first.counterexample.steps) == len(alone.counterexample.steps)
+        # the same reduction on every backend and store: the same orbits, depth, verdicts and trace lengths
+        for combo in COMBOS:
+            other = check(model, keep_going=True, symmetry=group, **combo, **options)
+            assert (verdicts(other), other.stats.distinct_states, other.stats.depth) == (verdicts(reduced), orbits, reduced.stats.depth), combo
+            assert [len(p.counterexample.steps) if p.counterexample else 0 for p in other.properties] == \
+                [len(p.counterexample.steps) if p.counterexample else 0 for p in reduced.properties], combo
     return check(model, keep_going=True, symmetry=symmetry, **options)
+
+
+COMBOS = [{"backend": "vectorized"}, {"backend": "scalar", "store": "fingerprint"}]
 
 
 # ----------------------------------------------------------------------------- TwoPhase and other shipped models

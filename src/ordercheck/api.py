@@ -155,7 +155,8 @@ def check(
         """The explicit search this check runs (also what ``tolerance`` runs for each of its searches)."""
         if plan.levels:
             return explore_levels(spec, properties=properties, keep_going=keep_going, deadlock=deadlock, bounds=bounds, progress=progress,
-                                  backend=plan.backend, device=device, store=plan.store, workers=workers)
+                                  backend=plan.backend, device=device, store=plan.store, workers=workers,
+                                  symmetry=group if spec is group_spec else None)
         found = explore(spec, properties=properties, keep_going=keep_going, deadlock=deadlock, bounds=bounds, progress=progress,
                         symmetry=group if spec is group_spec else None)
         found.extra["backend"] = "scalar"

@@ -111,6 +111,7 @@ VECTORIZE_FROM = 24
 
 _CHUNK = 6  # bits of a set or integer slot gathered at once by the numpy path
 _MAX_TABLE_BYTES = 256 << 20
+_BLOCK = 1 << 21  # images built at once by canonical_rows (16 MiB of uint64)
 
 AUTO = "auto"
 """``symmetry="auto"``: the automorphisms of every topology node domain of the model."""
@@ -457,6 +458,50 @@ class Symmetry:
 
     def _canonical_array(self, x: int) -> int:
         return int(self.images_array(x).min())
+
+    def canonical_rows(self, rows: Sequence[Any], xp: Any = np) -> tuple[Any, ...]:
+        """The canonical forms of a batch of packed states (a tuple of ``uint64`` word arrays), as array operations.
+
+        For states of at most 64 bits every group element's image of every row is built
+        with the gather tables (a few table lookups per slot chunk, over the whole batch and
+        the whole group at once) and the least is kept, in blocks of at most
+        :data:`_BLOCK` images; wider states are canonicalised one by one.
+
+        Examples
+        --------
+        >>> from ordercheck import Const, Enum, MapOf, Model, Var, spec_of
+        >>> class Flags(Model):
+        ...     P = Const(("p1", "p2", "p3"))
+        ...     flag = Var(MapOf(P, Enum("down", "up")), init="down")
+        >>> sym = build_symmetry(spec_of(Flags()), ["P"])
+        >>> sym.canonical_rows((np.array([0b001, 0b010, 0b100, 0b110], dtype=np.uint64),))[0].tolist()
+        [1, 1, 1, 3]
+        """
+        if self._tables() and len(rows) == 1:
+            x = rows[0]
+            host = xp is np
+            x = x if host else xp.asnumpy(x)
+            n = int(x.shape[0])
+            out = np.empty(n, dtype=np.uint64)
+            step = max(1, _BLOCK // max(1, self.size))
+            for lo in range(0, n, step):
+                block = x[lo : lo + step]
+                images = block[:, None] & self._keep[None, :]
+                for shift, mask, table in self._gathers:
+                    images |= table[(block >> np.uint64(shift)) & np.uint64(mask)]
+                out[lo : lo + step] = images.min(axis=1)
+            return (out if host else xp.asarray(out),)
+        from .vectorized import from_words, to_words
+
+        return to_words([self.canonical(v) for v in from_words(rows)], len(rows), xp)
+
+    def _tables(self) -> bool:
+        """Whether the numpy gather tables exist (built on first use for states of at most 64 bits)."""
+        if self.vectorized:
+            return True
+        if not hasattr(self, "_has_tables"):
+            self._has_tables = self.spec.width <= 64 and self._vectorize()
+        return self._has_tables
 
     def checker(self, compiled: CompiledSpec, selected: Iterable[int]) -> SymmetryChecker:
         """The object a search uses to canonicalise states and to check that the model is symmetric."""
