@@ -88,12 +88,11 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from networkx.algorithms.isomorphism import GraphMatcher
 
 from ..lang import ir
 from ..lang.errors import InputError, ModelError
@@ -144,17 +143,6 @@ class _Factor:
     kind: str
 
 
-def _automorphisms(topology: Any, limit: int) -> Iterator[dict[str, str]]:
-    """The automorphisms of a topology's graph, lazily (the rule of ``Topology.automorphisms``:
-    nodes map to nodes with exactly the same attributes, links to links)."""
-
-    def same(a: Any, b: Any) -> bool:
-        return dict(a) == dict(b)
-
-    matcher = GraphMatcher(topology.graph, topology.graph, node_match=same)
-    return itertools.islice(matcher.isomorphisms_iter(), limit + 1)
-
-
 def _factors(spec: Spec, symmetry: str | Sequence[str], limit: int) -> list[_Factor]:
     if isinstance(symmetry, str):
         names = [n.strip() for n in symmetry.split(",") if n.strip()]
@@ -179,7 +167,7 @@ def _factors(spec: Spec, symmetry: str | Sequence[str], limit: int) -> list[_Fac
         topology = getattr(value, "topology", None)
         if topology is not None:
             perms = []
-            for auto in _automorphisms(topology, budget):
+            for auto in topology.automorphisms(budget + 1):  # one more than allowed: enough to refuse a group too large
                 perms.append(tuple(auto[e] for e in elements))
             perms.sort(key=lambda p: p != elements)  # the identity first
             kind = "topology automorphisms" if len(perms) != math.factorial(len(elements)) else "all permutations"
