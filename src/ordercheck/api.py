@@ -35,6 +35,12 @@ __all__ = ["ENGINES", "check"]
 
 ENGINES = ("auto", "explicit", "bmc", "induction")
 
+TOLERANCE_SHARE = 2.0
+"""Without ``max_seconds``, ``tolerance=True`` may take this many times the check's own time ..."""
+
+TOLERANCE_FLOOR = 10.0
+"""... and at least this many seconds; beyond it the tolerance is reported as "at least k"."""
+
 
 def check(
     model: Model,
@@ -89,7 +95,10 @@ def check(
         with a :class:`~ordercheck.symbolic.DepthStats` holding its solver time).
     tolerance : bool
         Also measure each property's fault tolerance (see :mod:`ordercheck.tolerance`), in
-        ``result.extra["tolerance"]``: the largest k that holds and the trace that breaks k + 1.
+        ``result.extra["tolerance"]``: the largest k that holds and the trace that breaks k + 1.  The measurement
+        runs under the bounds of the whole run; without ``max_seconds`` it may take :data:`TOLERANCE_SHARE` times
+        the check's own time (at least :data:`TOLERANCE_FLOOR` seconds), after which a tolerance still open is
+        reported as "at least k" (inconclusive).
     symmetry : str, list of str or Symmetry, optional
         Symmetry reduction (:mod:`ordercheck.explicit.symmetry`): the names of constants whose elements are
         interchangeable (``["RM"]``; a topology's node domain gives its automorphisms), or ``"auto"`` for the
@@ -177,6 +186,12 @@ def check(
         if not measurable:
             raise InputError(f"model {spec.name} declares no faults (faults = Faults(...)), so it has no fault tolerance to measure")
         # One measurement for every property, under the bounds of the whole run (this check's states count too).
-        result.extra["tolerance"] = fault_tolerances(model, measurable, bounds=bounds, progress=progress, search=search,
+        # Without a time bound it gets TOLERANCE_SHARE times the check's own time (at least TOLERANCE_FLOOR s):
+        # a property that holds at every budget would otherwise need the search with every node failed.
+        measure = bounds
+        if max_seconds is None:
+            allowance = max(TOLERANCE_FLOOR, TOLERANCE_SHARE * result.stats.seconds)
+            measure = bounds.but(max_seconds=allowance, started=time.monotonic())
+        result.extra["tolerance"] = fault_tolerances(model, measurable, bounds=measure, progress=progress, search=search,
                                                      states_before=result.stats.distinct_states)
     return result
