@@ -479,9 +479,94 @@ class Symmetry:
                     images |= table[(block >> np.uint64(shift)) & np.uint64(mask)]
                 out[lo : lo + step] = images.min(axis=1)
             return (out if host else xp.asarray(out),)
+        if len(rows) > 1 and self._wide_tables():
+            return self._canonical_wide(rows, xp)
         from .vectorized import from_words, to_words
 
         return to_words([self.canonical(v) for v in from_words(rows)], len(rows), xp)
+
+    def _wide_tables(self) -> bool:
+        """Gather tables for states of several words (built on first use): per slot chunk, each value's image in every word."""
+        if hasattr(self, "_wide"):
+            return self._wide is not None
+        self._wide: tuple[Any, list[tuple[int, int, Any]]] | None = None
+        slots = self.spec.slots
+        size = self.size
+        words = -(-self.spec.width // 64)
+        full = (1 << self.spec.width) - 1
+        keep = [full] * size
+        by_slot: dict[int, dict[int, _Move]] = {}
+        for k, moves in enumerate(self.moves):
+            for m in moves:
+                src = slots[m.src]
+                keep[k] &= ~(((1 << src.width) - 1) << src.offset)
+                by_slot.setdefault(m.src, {})[k] = m
+        plan: list[tuple[int, int, int]] = []
+        for i in sorted(by_slot):
+            src = slots[i]
+            if isinstance(src.type, FinType):
+                plan.append((i, 0, src.width))
+            else:
+                plan.extend((i, lo, min(_CHUNK, src.width - lo)) for lo in range(0, src.width, _CHUNK))
+        if sum(8 * size * words << bits for _, _, bits in plan) > _MAX_TABLE_BYTES:
+            return False
+        mask64 = (1 << 64) - 1
+        keep_words = np.array([[(v >> (64 * w)) & mask64 for v in keep] for w in range(words)], dtype=np.uint64)  # (words, size)
+        gathers: list[tuple[int, int, Any]] = []
+        for i, lo, bits in plan:
+            src = slots[i]
+            if bits == 0:
+                continue
+            table = np.zeros((1 << bits, size, words), dtype=np.uint64)
+            for v in range(1 << bits):
+                for k in range(size):
+                    mv = by_slot[i].get(k)
+                    if mv is None:  # this element leaves the slot where it is
+                        image = v << (src.offset + lo)
+                    elif isinstance(src.type, FinType):
+                        image = (mv.table[v] if mv.kind == "fin" and v < len(mv.table) else v) << slots[mv.dst].offset
+                    else:
+                        image = 0
+                        for b in range(bits):
+                            if v >> b & 1:
+                                image |= 1 << ((mv.table[lo + b] if mv.kind == "set" else lo + b) + slots[mv.dst].offset)
+                    for w in range(words):
+                        table[v, k, w] = (image >> (64 * w)) & mask64
+            gathers.append((src.offset + lo, bits, table))
+        self._wide = (keep_words, gathers)
+        return True
+
+    def _canonical_wide(self, rows: Sequence[Any], xp: Any) -> tuple[Any, ...]:
+        """:meth:`canonical_rows` for states of several words: the least image, comparing the highest word first."""
+        assert self._wide is not None
+        keep_words, gathers = self._wide
+        host = xp is np
+        x = [r if host else xp.asnumpy(r) for r in rows]
+        words = len(x)
+        n = int(x[0].shape[0])
+        out = [np.empty(n, dtype=np.uint64) for _ in range(words)]
+        step = max(1, _BLOCK // max(1, self.size * words))
+        top = np.uint64((1 << 64) - 1)
+        for lo in range(0, n, step):
+            block = [w[lo : lo + step] for w in x]
+            images = [block[w][:, None] & keep_words[w][None, :] for w in range(words)]
+            for offset, bits, table in gathers:
+                first, shift = divmod(offset, 64)
+                value = block[first] >> np.uint64(shift)
+                if shift + bits > 64:
+                    value = value | (block[first + 1] << np.uint64(64 - shift))
+                got = table[value & np.uint64((1 << bits) - 1)]  # (rows, size, words)
+                for w in range(words):
+                    images[w] |= got[:, :, w]
+            best = np.ones(images[0].shape, dtype=bool)
+            for w in reversed(range(words)):
+                least = np.where(best, images[w], top).min(axis=1)
+                best &= images[w] == least[:, None]
+            pick = best.argmax(axis=1)
+            at = np.arange(pick.shape[0])
+            for w in range(words):
+                out[w][lo : lo + step] = images[w][at, pick]
+        return tuple(o if host else xp.asarray(o) for o in out)
 
     def _tables(self) -> bool:
         """Whether the numpy gather tables exist (built on first use for states of at most 64 bits)."""
