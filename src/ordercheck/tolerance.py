@@ -116,9 +116,13 @@ class _Run:
             return f"time bound {b.max_seconds:g} s of the whole run reached"
         return ""
 
-    def __call__(self, spec: Spec, properties: list[str], **options: Any) -> Result:
+    def __call__(self, spec: Spec, properties: list[str], share: float = 1.0, **options: Any) -> Result:
+        """Run one search; with ``share`` < 1 it may use only that share of the time left (the rest is kept for the traces)."""
         b = self.bounds
         bounds = b.but(max_states=None if b.max_states is None else b.max_states - self.states)
+        if share < 1 and b.max_seconds is not None and b.started is not None:
+            spent = time.monotonic() - b.started
+            bounds = bounds.but(max_seconds=spent + share * max(0.0, b.max_seconds - spent))
         if "layers" in options:  # the layered order is a mode of the scalar search
             from .explicit.bfs import explore
 
@@ -169,7 +173,7 @@ def _structural(run: _Run, model: Model, props: list[str], cap: int) -> dict[str
     extra = tuple(dataclasses.replace(specs[k].property(p), name=names[p, k]) for p in props for k in range(cap + 1))
     combined = dataclasses.replace(specs[0], properties=specs[0].properties + extra)
     left = run.left()
-    result = run(combined, list(names.values()), keep_going=True) if not left else None
+    result = run(combined, list(names.values()), share=0.5, keep_going=True) if not left else None
     out: dict[str, Tolerance] = {}
     for p in props:
         best: int | None = None
@@ -199,7 +203,8 @@ def _budgets(run: _Run, model: Model, props: list[str], cap: int) -> dict[str, T
     left = run.left()
     if left:
         return {p: Tolerance(p, measure, None, None, INCONCLUSIVE, left) for p in props}
-    result = run(spec, list(props), keep_going=True, layers=Layers(slot.offset, slot.width, cap))
+    # Three quarters of the time left: the plain searches that give the breaking traces run after it.
+    result = run(spec, list(props), share=0.75, keep_going=True, layers=Layers(slot.offset, slot.width, cap))
     info = result.extra["layers"]
     complete: int = info["complete"]
     out: dict[str, Tolerance] = {}

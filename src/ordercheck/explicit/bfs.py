@@ -328,6 +328,11 @@ class _Search:
                     self.check_state(self.add(y, parent, action), y)
                     if self.stopped_early:
                         return
+                    if (len(self.states) & 15) == 0:
+                        reason = self.meter.exceeded(len(self.states), self.depth)
+                        if reason is not None:
+                            self.stop_reason = reason
+                            return
                 pending = later_ones
                 level_end = len(self.states)
             if level_end > level_start:
