@@ -61,13 +61,15 @@ from .store import ParentLog, StateStore, make_store
 from .symmetry import Symmetry
 from .vectorized import VectorizedSpec, compile_vectorized, from_words, not_vectorizable, to_host, to_words
 
-__all__ = ["BACKENDS", "CHUNK", "SMALL_LEVEL", "STORE_CHOICES", "TINY_MODEL", "ChunkResult", "Expander", "LevelSearch", "Plan", "ScalarEvaluator",
+__all__ = ["BACKENDS", "CHUNK", "CHUNK_SECONDS", "SMALL_LEVEL",
+           "STORE_CHOICES", "TINY_MODEL", "ChunkResult", "Expander", "LevelSearch", "Plan", "ScalarEvaluator",
            "VectorEvaluator", "dedupe", "dedupe_packed", "explore_levels", "plan_search"]
 
 BACKENDS = ("auto", "scalar", "vectorized")
 STORE_CHOICES = ("auto", "exact", "fingerprint")
 TINY_MODEL = 1 << 20  # "auto" uses the scalar search for models with at most this many states in their type (product of slot sizes)
 CHUNK = 1 << 16  # frontier states expanded per batch
+CHUNK_SECONDS = 0.1  # in one process, a chunk of the frontier is sized to take about this long (bounds are checked between chunks)
 SMALL_LEVEL = 256  # a frontier smaller than this is expanded by the scalar backend (array calls cost more than they save)
 
 Rows = tuple[Any, ...]  # a batch of packed states: one uint64 array per 64-bit word
@@ -409,6 +411,7 @@ class LevelSearch(_Search):
         self.log = ParentLog(len(spec.bindings))
         self.count = 0
         self.chunk_size = chunk
+        self.adaptive_size = 0  # the chunk size learnt so far (0: not yet)
         self.small_level = small_level
         self.runner = runner  # a parallel runner (parallel.py), or None to expand in this process
         self.backend = backend
@@ -522,12 +525,27 @@ class LevelSearch(_Search):
         size = self.chunk_size if use_vector else max(1, min(self.chunk_size, 4096))
         if self.runner is not None:  # at least two tasks per worker
             size = max(self.small_level, min(size, -(-n // (2 * self.workers))))
-        tasks = [(tuple(r[c0 : c0 + size] for r in frontier), c0) for c0 in range(0, n, size)]
-        if self.runner is not None and len(tasks) > 1:
+        if self.runner is not None and n > size:
+            tasks = [(tuple(r[c0 : c0 + size] for r in frontier), c0) for c0 in range(0, n, size)]
             yield from self.runner.chunks(tasks, step_active, shift, use_vector, counts)
             return
-        for rows, c0 in tasks:
-            yield self.expander.chunk(rows, c0, step_active, shift, use_vector, counts)
+        # In this process the chunk size adapts so that a chunk takes about CHUNK_SECONDS: the bounds are checked
+        # between chunks, and a model whose states are slow to expand must not make them wait (the results do not
+        # depend on the chunk size).
+        size = self.adaptive_size or size
+        c0 = 0
+        while c0 < n:
+            rows = tuple(r[c0 : c0 + size] for r in frontier)
+            began = time.monotonic()
+            result = self.expander.chunk(rows, c0, step_active, shift, use_vector, counts)
+            took = time.monotonic() - began
+            c0 += size
+            if took > CHUNK_SECONDS and size > 64:
+                size //= 2
+            elif took < CHUNK_SECONDS / 4 and size < self.chunk_size:
+                size *= 2
+            self.adaptive_size = size
+            yield result
 
     def _generated_through(self, chunks: list[ChunkResult], frontier: Rows, p: int, use_vector: bool) -> int:
         """Successors of the frontier's parents ``0..p``."""
