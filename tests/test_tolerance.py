@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import load_model_module
 
-from ordercheck import check, spec_of
+from ordercheck import Const, Model, check, forall, spec_of, step_invariant
+from ordercheck.domain import Faults, Topology
 from ordercheck.design import load_design
 from ordercheck.explicit import explore
 from ordercheck.explicit.bfs import Layers
@@ -62,20 +63,22 @@ def _measurable(model) -> list[str]:
 def test_one_search_agrees_with_one_search_per_budget(cls):
     model = cls()
     props = _measurable(model)
-    one = fault_tolerances(model, props, max_k=3)
-    each = fault_tolerances(model, props, max_k=3, method="per-budget")
-    for p in props:
-        _same(one[p], each[p])
+    oracle = fault_tolerances(model, props, max_k=3, method="per-budget")
+    for method in ("budget-layers", "each-budget"):
+        one = fault_tolerances(model, props, max_k=3, method=method)
+        for p in props:
+            _same(one[p], oracle[p])
 
 
 @pytest.mark.parametrize("path", sorted(DESIGNS.glob("*.toml")), ids=lambda p: p.stem)
 def test_one_search_agrees_on_designs(path):
     model = load_design(path).model()
     props = _measurable(model)
-    one = fault_tolerances(model, props)
-    each = fault_tolerances(model, props, method="per-budget")
-    for p in props:
-        _same(one[p], each[p])
+    oracle = fault_tolerances(model, props, method="per-budget")
+    for method in ("budget-layers", "each-budget"):
+        one = fault_tolerances(model, props, method=method)
+        for p in props:
+            _same(one[p], oracle[p])
 
 
 @pytest.mark.parametrize("cls", [racks.AckOnBothReplicasDisk, racks.AckOnOneReplicaDisk])
@@ -96,12 +99,28 @@ def test_layers_hold_exactly_the_states_of_each_budget(cls):
         assert layered.extra["layers"]["complete"] == j or layered.extra["layers"]["complete"] < j  # stops early when nothing is left
 
 
+class SecondFaultStep(Model):
+    """A step property broken only by a step that spends a fault while another node is down."""
+
+    NODE = Const(Topology.from_nodes({"a": {"role": "db"}, "b": {"role": "db"}, "c": {"role": "db"}}))
+    faults = Faults(crash=True, power_loss=False, disk_loss=False, budget=1)
+
+    @step_invariant
+    def one_down_at_a_time(s, t):
+        return (t.faults_spent == s.faults_spent) | forall(s.NODE, lambda n: s.up[n])
+
+
 def test_a_step_into_the_next_layer_counts_for_that_layer():
-    """A property broken only by the step that spends the k+1-th fault: tolerance k, not k + 1 or k - 1."""
-    t = fault_tolerance(racks.AckOnOneReplicaDisk(), "acked_never_lost")
-    oracle = fault_tolerance(racks.AckOnOneReplicaDisk(), "acked_never_lost", method="per-budget")
+    """The violating step goes from a state with one fault spent into one with two: it belongs to budget 2.
+
+    By hand: crash a (1 fault), then crash b while a is down (2 faults): the shortest breaking
+    trace has 3 states, at budget 2, and every budget-1 execution has at most one node down
+    when a fault happens, so the tolerance is 1.
+    """
+    t = fault_tolerance(SecondFaultStep(), "one_down_at_a_time", method="budget-layers")
+    oracle = fault_tolerance(SecondFaultStep(), "one_down_at_a_time", method="per-budget")
     _same(t, oracle)
-    assert t.k == 1  # written out in test_racks: one replica disk plus the primary's = 2 disks, so a budget of 1 holds
+    assert t.k == 1 and len(t.breaking.counterexample.steps) == 3
 
 
 def test_unknown_method_is_an_input_error():

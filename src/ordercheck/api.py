@@ -171,6 +171,7 @@ def check(
         found.extra["backend"] = "scalar"
         return found
 
+    search.levels = plan.levels  # type: ignore[attr-defined]  # tolerance measures per budget on a level search
     group_spec = group.spec if group is not None else None
     result = search(spec, properties=properties, keep_going=keep_going, deadlock=deadlock, bounds=bounds, progress=progress)
     if plan.note:

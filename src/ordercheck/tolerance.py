@@ -68,7 +68,7 @@ from .report.result import HOLDS, INCONCLUSIVE, VIOLATED, PropertyResult, Result
 
 __all__ = ["METHODS", "Tolerance", "fault_tolerance", "fault_tolerances"]
 
-METHODS = ("one-search", "per-budget")
+METHODS = ("auto", "budget-layers", "each-budget", "per-budget")
 
 
 @dataclass
@@ -133,13 +133,17 @@ class _Run:
         return result
 
 
-def _breaking(run: _Run, instance: Model, prop: str, measure: str, k: int, best: int | None, structural: bool) -> Tolerance:
-    """The result at the first ``k`` that breaks ``prop``: a plain search at ``k``, which stops at its first violation."""
-    left = run.left()
-    if left:
-        return Tolerance(prop, measure, best, None, INCONCLUSIVE, _at_least(best, k, left, measure))
+def _breaking(run: _Run, instance: Model, prop: str, measure: str, k: int, best: int | None, structural: bool,
+              found: Result | None = None) -> Tolerance:
+    """The result at the first ``k`` that breaks ``prop``: from ``found`` (a search of ``instance`` that checked ``prop``
+    to its first violation), else from a plain search at ``k``, which stops at its first violation."""
     spec = spec_of(instance)
-    result = run(spec, [prop])
+    result = found
+    if result is None:
+        left = run.left()
+        if left:
+            return Tolerance(prop, measure, best, None, INCONCLUSIVE, _at_least(best, k, left, measure))
+        result = run(spec, [prop])
     outcome = result.property(prop)
     if outcome.verdict != VIOLATED:
         why = outcome.reason or result.reason or "the search at this k found no violation (a bug in ordercheck: the measuring search found one)"
@@ -240,8 +244,41 @@ def _per_budget(run: _Run, model: Model, prop: str, cap: int, structural: bool) 
     return Tolerance(prop, measure, best, None, HOLDS, f"holds for every {measure} up to the cap {cap}")
 
 
+def _each_budget(run: _Run, model: Model, props: list[str], cap: int) -> dict[str, Tolerance]:
+    """Other properties, on a backend that expands whole levels at once: one search per budget for all the properties
+    still open (each keeps its own shortest trace), stopping at the budget where the last of them breaks."""
+    measure = "fault budget"
+    out: dict[str, Tolerance] = {}
+    open_ = list(props)
+    for k in range(cap + 1):
+        left = run.left()
+        if left:
+            for p in open_:
+                best = k - 1 if k else None
+                out[p] = Tolerance(p, measure, best, None, INCONCLUSIVE, _at_least(best, k, left, measure))
+            return out
+        instance = _instance(model, "fault_budget", k)
+        result = run(spec_of(instance), open_, keep_going=True)
+        still: list[str] = []
+        for p in open_:
+            best = k - 1 if k else None
+            outcome = result.property(p)
+            if outcome.verdict == VIOLATED:
+                out[p] = _breaking(run, instance, p, measure, k, best, False, found=result)
+            elif outcome.verdict == INCONCLUSIVE:
+                out[p] = Tolerance(p, measure, best, None, INCONCLUSIVE, _at_least(best, k, outcome.reason or result.reason, measure))
+            else:
+                still.append(p)
+        open_ = still
+        if not open_:
+            return out
+    for p in open_:
+        out[p] = Tolerance(p, measure, cap, None, HOLDS, f"holds for every {measure} up to the cap {cap}")
+    return out
+
+
 def fault_tolerances(model: Model, props: Sequence[str], *, max_k: int | None = None, bounds: Bounds | None = None,
-                     progress: Callable[[Stats], None] | None = None, method: str = "one-search",
+                     progress: Callable[[Stats], None] | None = None, method: str = "auto",
                      search: Callable[..., Result] | None = None, states_before: int = 0) -> dict[str, Tolerance]:
     """The fault tolerance of ``model`` for each property in ``props`` (see the module docstring).
 
@@ -260,7 +297,10 @@ def fault_tolerances(model: Model, props: Sequence[str], *, max_k: int | None = 
     progress : callable, optional
         Called every couple of seconds by each search with its :class:`Stats`.
     method : str
-        ``"one-search"`` (default) or ``"per-budget"`` (one search per k).
+        For the fault budget: ``"budget-layers"`` (one search ordered by faults spent), ``"each-budget"`` (one search
+        per budget for every property still open: faster where the search expands whole levels on arrays), ``"auto"``
+        (the default: ``each-budget`` when ``search`` is a level search, ``budget-layers`` otherwise) or
+        ``"per-budget"`` (one search per property and budget, the oracle).  ``survives`` is always measured in one search.
     search : callable, optional
         The explicit search, ``search(spec, properties=..., bounds=..., progress=..., keep_going=...)``
         (default: the scalar breadth-first search; the layered search is always the scalar one).
@@ -294,12 +334,15 @@ def fault_tolerances(model: Model, props: Sequence[str], *, max_k: int | None = 
     if structural:
         out.update(_structural(run, model, structural, cap))
     if budget:
-        out.update(_budgets(run, model, budget, cap))
+        # Budget layers in one search are the scalar search's mode; where whole levels are expanded at once (the
+        # vectorized backend) one search per budget for every open property is faster on the shipped designs.
+        each = method == "each-budget" or (method == "auto" and getattr(search, "levels", False))
+        out.update(_each_budget(run, model, budget, cap) if each else _budgets(run, model, budget, cap))
     return {p: out[p] for p in props}
 
 
 def fault_tolerance(model: Model, prop: str, *, max_k: int | None = None, max_states: int | None = None, max_seconds: float | None = None,
-                    max_depth: int | None = None, max_memory: int | None = None, method: str = "one-search",
+                    max_depth: int | None = None, max_memory: int | None = None, method: str = "auto",
                     progress: Callable[[Stats], None] | None = None) -> Tolerance:
     """The fault tolerance of ``model`` for property ``prop`` (:func:`fault_tolerances` for one property).
 
