@@ -16,8 +16,8 @@ import pytest
 from conftest import load_model_module
 
 from ordercheck import Const, Model, check, forall, spec_of, step_invariant
-from ordercheck.domain import Faults, Topology
 from ordercheck.design import load_design
+from ordercheck.domain import Faults, Topology
 from ordercheck.explicit import explore
 from ordercheck.explicit.bfs import Layers
 from ordercheck.tolerance import _instance, fault_tolerance, fault_tolerances
