@@ -486,53 +486,84 @@ class Symmetry:
         return to_words([self.canonical(v) for v in from_words(rows)], len(rows), xp)
 
     def _wide_tables(self) -> bool:
-        """Gather tables for states of several words (built on first use): per slot chunk, each value's image in every word."""
+        """Gather tables for states of several words (built on first use).
+
+        The moved bits of a state are cut into chunks of adjacent slots (a ``Fin`` slot is never cut, since
+        its image depends on its whole value), of at most ``bits`` bits where ``2**bits`` images per group
+        element stay small; per chunk a table gives, for each value of the chunk, its image under every
+        group element in every word.  The bits that no element moves are kept as they are.
+        """
         if hasattr(self, "_wide"):
             return self._wide is not None
         self._wide: tuple[Any, list[tuple[int, int, Any]]] | None = None
         slots = self.spec.slots
         size = self.size
         words = -(-self.spec.width // 64)
-        full = (1 << self.spec.width) - 1
-        keep = [full] * size
         by_slot: dict[int, dict[int, _Move]] = {}
         for k, moves in enumerate(self.moves):
             for m in moves:
-                src = slots[m.src]
-                keep[k] &= ~(((1 << src.width) - 1) << src.offset)
                 by_slot.setdefault(m.src, {})[k] = m
-        plan: list[tuple[int, int, int]] = []
-        for i in sorted(by_slot):
+        limit = max(_CHUNK, min(16, (1 << 16) // max(1, size)).bit_length() - 1)
+        # pieces (slot, first bit, bits) in bit order, then chunks of adjacent pieces
+        pieces: list[tuple[int, int, int]] = []
+        for i in sorted(by_slot, key=lambda j: slots[j].offset):
             src = slots[i]
-            if isinstance(src.type, FinType):
-                plan.append((i, 0, src.width))
+            if isinstance(src.type, FinType) or src.width <= limit:
+                pieces.append((i, 0, src.width))
             else:
-                plan.extend((i, lo, min(_CHUNK, src.width - lo)) for lo in range(0, src.width, _CHUNK))
-        if sum(8 * size * words << bits for _, _, bits in plan) > _MAX_TABLE_BYTES:
-            return False
-        mask64 = (1 << 64) - 1
-        keep_words = np.array([[(v >> (64 * w)) & mask64 for v in keep] for w in range(words)], dtype=np.uint64)  # (words, size)
-        gathers: list[tuple[int, int, Any]] = []
-        for i, lo, bits in plan:
-            src = slots[i]
+                pieces.extend((i, lo, min(limit, src.width - lo)) for lo in range(0, src.width, limit))
+        chunks: list[list[tuple[int, int, int]]] = []
+        for piece in pieces:
+            i, lo, bits = piece
             if bits == 0:
                 continue
-            table = np.zeros((1 << bits, size, words), dtype=np.uint64)
-            for v in range(1 << bits):
+            if chunks:
+                last = chunks[-1]
+                li, llo, lbits = last[-1]
+                start = slots[last[0][0]].offset + last[0][1]
+                if slots[li].offset + llo + lbits == slots[i].offset + lo and slots[i].offset + lo + bits - start <= limit:
+                    last.append(piece)
+                    continue
+            chunks.append([piece])
+        widths = [slots[c[-1][0]].offset + c[-1][1] + c[-1][2] - slots[c[0][0]].offset - c[0][1] for c in chunks]
+        if sum(8 * size * words << w for w in widths) > _MAX_TABLE_BYTES:
+            return False
+        mask64 = (1 << 64) - 1
+        moved = 0
+        for c, w in zip(chunks, widths):
+            moved |= ((1 << w) - 1) << (slots[c[0][0]].offset + c[0][1])
+        keep = ((1 << self.spec.width) - 1) & ~moved
+        keep_words = np.array([[(keep >> (64 * w)) & mask64] * size for w in range(words)], dtype=np.uint64)  # (words, size)
+        gathers: list[tuple[int, int, Any]] = []
+        for chunk, width in zip(chunks, widths):
+            start = slots[chunk[0][0]].offset + chunk[0][1]
+            values = np.arange(1 << width, dtype=np.uint64)
+            table = np.zeros((1 << width, size, words), dtype=np.uint64)
+
+            def place(k: int, bit: Any, target: int, table: Any = table) -> None:
+                """OR ``bit`` (0/1 per value) into absolute bit ``target`` of element ``k``'s image."""
+                table[:, k, target // 64] |= bit << np.uint64(target % 64)
+
+            for i, lo, bits in chunk:
+                src = slots[i]
+                field = (values >> np.uint64(src.offset + lo - start)) & np.uint64((1 << bits) - 1)
                 for k in range(size):
                     mv = by_slot[i].get(k)
-                    if mv is None:  # this element leaves the slot where it is
-                        image = v << (src.offset + lo)
-                    elif isinstance(src.type, FinType):
-                        image = (mv.table[v] if mv.kind == "fin" and v < len(mv.table) else v) << slots[mv.dst].offset
-                    else:
-                        image = 0
+                    if mv is not None and isinstance(src.type, FinType):
+                        mapping = np.array([mv.table[v] if mv.kind == "fin" and v < len(mv.table) else v for v in range(1 << bits)],
+                                           dtype=np.uint64)
+                        image = mapping[field]
+                        dst = slots[mv.dst].offset
                         for b in range(bits):
-                            if v >> b & 1:
-                                image |= 1 << ((mv.table[lo + b] if mv.kind == "set" else lo + b) + slots[mv.dst].offset)
-                    for w in range(words):
-                        table[v, k, w] = (image >> (64 * w)) & mask64
-            gathers.append((src.offset + lo, bits, table))
+                            place(k, (image >> np.uint64(b)) & np.uint64(1), dst + b)
+                        continue
+                    for b in range(bits):
+                        if mv is None:
+                            target = src.offset + lo + b
+                        else:
+                            target = slots[mv.dst].offset + (mv.table[lo + b] if mv.kind == "set" else lo + b)
+                        place(k, (field >> np.uint64(b)) & np.uint64(1), target)
+            gathers.append((start, width, table))
         self._wide = (keep_words, gathers)
         return True
 
