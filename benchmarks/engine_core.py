@@ -2,7 +2,8 @@
 
 Each row runs ``ordercheck check DESIGN --quiet`` as a fresh process, once with the sources of a
 previous checkout (``--before /path/to/checkout``, default: none) and once with this checkout's,
-under the same ``--max-seconds`` cap (``--tolerance`` rows: no cap but a kill at twice it), and reports wall time, peak resident memory, distinct states
+under the same ``--max-seconds`` cap (``--tolerance`` rows: no cap but a kill at twice it), and reports wall
+time, CPU time (the figure to compare on a shared machine), peak resident memory, distinct states
 and the verdict line; a run that hits the cap says so (it is then "inconclusive", exit 3, or
 killed at twice the cap).  Variants of a design (``orders = 2``) are written to a temporary folder
 beside a link to ``properties/``.
@@ -81,7 +82,8 @@ def _run(src: Path, design: Path, options: list[str], cap: float) -> dict[str, o
         out.seek(0)
         text = out.read().decode(errors="replace")
     counts = [int(m.replace(",", "")) for m in re.findall(r"([\d,]+) distinct states", text)]
-    return {"seconds": took, "code": code, "states": max(counts, default=0), "text": text, "peak_mib": usage.ru_maxrss / 1024}
+    return {"seconds": took, "cpu": usage.ru_utime + usage.ru_stime, "code": code, "states": max(counts, default=0), "text": text,
+            "peak_mib": usage.ru_maxrss / 1024}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,8 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cap", type=float, default=120.0, help="--max-seconds for every run")
     ap.add_argument("--rows", nargs="*", default=list(ROWS), choices=list(ROWS))
     args = ap.parse_args(argv)
-    print("| design | engine | seconds | exit | states | peak MiB |")
-    print("|---|---|---:|---:|---:|---:|")
+    print("| design | engine | seconds | CPU s | exit | states | peak MiB |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.rows:
             design, changes, options = ROWS[name]
@@ -100,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
                 if src is None:
                     continue
                 r = _run(src, path, options, args.cap)
-                print(f"| {name} | {label} | {r['seconds']:.1f} | {r['code']} | {r['states']:,} | {r['peak_mib']:,.0f} |", flush=True)
+                print(f"| {name} | {label} | {r['seconds']:.1f} | {r['cpu']:.1f} | {r['code']} | {r['states']:,} | {r['peak_mib']:,.0f} |",
+                      flush=True)
     return 0
 
 
