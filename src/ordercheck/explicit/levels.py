@@ -610,6 +610,12 @@ class LevelSearch(_Search):
             if self.progress is not None and now >= self.next_report:
                 self.next_report = now + 2.0
                 self.progress(self.stats(F - processed))
+        if bound_hit:
+            # A bound reached inside the level: stop now.  Merging what the level found so far (a sort of millions of
+            # states on a big level) would overshoot the bound by seconds; the statistics are those of the levels done.
+            self.generated += sum(r.generated for r in chunks)
+            self.stop_reason = self.meter.reason(bound_hit, self.count, self.depth) + " (the level in progress is not counted)"
+            return None
         # the level's new states: distinct, not visited before, with the order at which the scalar search adds them
         if len(parts) == 1:
             ukeys, uorder, urows = parts[0]

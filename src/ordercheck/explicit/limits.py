@@ -180,7 +180,6 @@ class Meter:
         self.next_memory = 0.0
         self.peak = 0
         self.used = 0
-        self.stopped_at = 0.0
 
     def exceeded(self, states: int, depth: int) -> str | None:
         """Why the search must stop now, or None."""
@@ -191,7 +190,6 @@ class Meter:
         """``"time"`` or ``"memory"`` when that bound is reached, else None."""
         now = time.monotonic()
         if now > self.deadline:
-            self.stopped_at = now
             return "time"
         if self.max_memory is not None and now >= self.next_memory:
             self.next_memory = now + MEMORY_EVERY
@@ -207,7 +205,8 @@ class Meter:
         if kind == "memory":
             return self.memory_reason(states, depth, self.used)
         b = self.bounds.max_seconds
-        return (f"time bound {b:g} s reached after {self.stopped_at - self.start:.2f} s (overshoot {self.stopped_at - self.deadline:.2f} s), "
+        now = time.monotonic()  # when the search stops, which may be a little after the bound was noticed
+        return (f"time bound {b:g} s reached after {now - self.start:.2f} s (overshoot {now - self.deadline:.2f} s), "
                 f"{states:,} states at depth {depth}")
 
     def memory_reason(self, states: int, depth: int, used: int | None = None) -> str:
