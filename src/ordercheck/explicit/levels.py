@@ -24,6 +24,16 @@ the first violation stops the search), one BFS level at a time:
 A row whose run-time check fails in the array code is re-run on the scalar
 backend, which raises the precise :class:`~ordercheck.explicit.compile.CheckFailure`.
 
+The parts are given, not built in: the successor backend (:class:`VectorEvaluator` or
+:class:`ScalarEvaluator`, per level), the store, a parallel runner, and the symmetry
+reduction (each chunk's successors are replaced by their canonical forms,
+:meth:`~ordercheck.explicit.symmetry.Symmetry.canonical_rows`, after the step properties
+and before deduplication), so every reduction runs with every backend, store and number
+of workers.  The time and memory bounds (:mod:`ordercheck.explicit.limits`) are checked
+after every chunk, whose size adapts to take about :data:`CHUNK_SECONDS`, and after every
+level.  Two modes remain in the scalar search of :mod:`ordercheck.explicit.bfs`: symmetry
+that is not proved from the IR (checked state by state) and budget layers.
+
 Examples
 --------
 >>> from ordercheck.lang import Model, Var, Int, action, invariant, require, spec_of
