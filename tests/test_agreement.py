@@ -179,9 +179,15 @@ def _check_trace_replays(spec: Spec, steps: tuple[Any, ...]) -> list[State]:
     return states
 
 
+SEARCHES = [pytest.param({}, id="auto"), pytest.param({"backend": "vectorized", "store": "fingerprint"}, id="vectorized-fingerprint")]
+
+
+@pytest.mark.parametrize("search", SEARCHES)
 @SETTINGS
-@given(random_models())
-def test_bfs_agrees_with_networkx(gm):
+@given(gm=random_models())
+def test_bfs_agrees_with_networkx(search, gm):
+    """Every search (the scalar one that ``auto`` picks for these small models, and the level search on the
+    vectorized backend with the fingerprint store) against an independent BFS with networkx."""
     spec = spec_of(gm.model)
     graph = Graph(spec)
     invariants = [p.name for p in spec.properties if p.kind == "invariant"]
@@ -192,7 +198,7 @@ def test_bfs_agrees_with_networkx(gm):
     first_error = min((graph.level[s] for s in graph.errors), default=inf)
 
     try:
-        r = check(gm.model, properties=invariants)
+        r = check(gm.model, properties=invariants, **search)
     except ModelError as exc:
         assert first_error < inf, f"check() raised {exc}, but no model error is reachable"
         assert first_violation > first_error, f"check() raised {exc}, but a violation at level {first_violation} comes first"

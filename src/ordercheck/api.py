@@ -19,18 +19,27 @@ Examples
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
 from .explicit import Bounds, explore
 from .explicit.levels import explore_levels, plan_search
+from .explicit.limits import default_max_memory, validate_bounds
 from .explicit.symmetry import Symmetry, build_symmetry
 from .lang.errors import InputError
 from .lang.model import Model, spec_of
+from .lang.spec import Spec
 from .report.result import Result, Stats
 
 __all__ = ["ENGINES", "check"]
 
 ENGINES = ("auto", "explicit", "bmc", "induction")
+
+TOLERANCE_SHARE = 2.0
+"""Without ``max_seconds``, ``tolerance=True`` may take this many times the check's own time ..."""
+
+TOLERANCE_FLOOR = 10.0
+"""... and at least this many seconds; beyond it the tolerance is reported as "at least k"."""
 
 
 def check(
@@ -43,6 +52,7 @@ def check(
     max_states: int | None = None,
     max_seconds: float | None = None,
     max_depth: int | None = None,
+    max_memory: int | None = None,
     progress: Callable[[Stats], None] | None = None,
     tolerance: bool = False,
     symmetry: str | Sequence[str] | Symmetry | None = None,
@@ -72,13 +82,23 @@ def check(
     deadlock : bool
         Report a reachable state with no enabled action as a violation.
     max_states, max_seconds, max_depth : optional
-        Bounds; hitting one makes the verdict ``inconclusive``, never ``holds``.
+        Bounds; hitting one makes the verdict ``inconclusive``, never ``holds``.  The time bound is checked at
+        least every few tenths of a second of work on every backend, and the reason says by how much it was overshot.
+        NaN, infinite and non-positive values are an ``InputError``.
+    max_memory : int, optional
+        A bound in bytes on the resident memory of the checking process (:mod:`ordercheck.explicit.limits`):
+        reaching it (or a ``MemoryError``) ends the search as ``inconclusive`` with "memory bound reached" and the
+        statistics so far.  Default: three quarters of the memory available when the check starts.  The explicit
+        engine only (an ``InputError`` with ``engine="bmc"`` or ``"induction"``).
     progress : callable, optional
         Called every couple of seconds with the current :class:`Stats` (by the Z3 engines: after each depth,
         with a :class:`~ordercheck.symbolic.DepthStats` holding its solver time).
     tolerance : bool
         Also measure each property's fault tolerance (see :mod:`ordercheck.tolerance`), in
-        ``result.extra["tolerance"]``: the largest k that holds and the trace that breaks k + 1.
+        ``result.extra["tolerance"]``: the largest k that holds and the trace that breaks k + 1.  The measurement
+        runs under the bounds of the whole run; without ``max_seconds`` it may take :data:`TOLERANCE_SHARE` times
+        the check's own time (at least :data:`TOLERANCE_FLOOR` seconds), after which a tolerance still open is
+        reported as "at least k" (inconclusive).
     symmetry : str, list of str or Symmetry, optional
         Symmetry reduction (:mod:`ordercheck.explicit.symmetry`): the names of constants whose elements are
         interchangeable (``["RM"]``; a topology's node domain gives its automorphisms), or ``"auto"`` for the
@@ -110,11 +130,11 @@ def check(
     """
     if engine not in ENGINES:
         raise InputError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    for name, value in (("max_states", max_states), ("max_seconds", max_seconds), ("max_depth", max_depth)):
-        if value is not None and value <= 0:
-            raise InputError(f"{name} must be positive, got {value}")
+    validate_bounds(max_states=max_states, max_seconds=max_seconds, max_depth=max_depth, max_memory=max_memory)
     spec = spec_of(model)
     if engine in ("bmc", "induction"):
+        if max_memory is not None:
+            raise InputError(f"--engine {engine} does not take a memory bound (max_memory bounds the explicit search); drop it")
         if tolerance or symmetry is not None or workers != 1 or backend not in ("auto", "scalar"):
             raise InputError(f"--engine {engine} works alone: tolerance, symmetry, backends and workers belong to the explicit engine")
         from .symbolic import bmc, induction
@@ -135,29 +155,44 @@ def check(
         group = symmetry if isinstance(symmetry, Symmetry) else build_symmetry(spec, symmetry)
         if group.spec is not spec:
             raise InputError("symmetry: this Symmetry was built for another model instance; build it from spec_of(model)")
+    bounds = Bounds(max_states, max_seconds, max_depth, max_memory if max_memory is not None else default_max_memory(),
+                    started=time.monotonic())
     plan = plan_search(spec, backend=backend, device=device, workers=workers, store=store, symmetry=group is not None)
-    if plan.levels:
-        result = explore_levels(spec, properties=properties, keep_going=keep_going, deadlock=deadlock,
-                                bounds=Bounds(max_states, max_seconds, max_depth), progress=progress, backend=plan.backend,
-                                device=device, store=plan.store, workers=workers)
-    else:
-        result = explore(spec, properties=properties, keep_going=keep_going, deadlock=deadlock,
-                         bounds=Bounds(max_states, max_seconds, max_depth), progress=progress, symmetry=group)
-        result.extra["backend"] = "scalar"
+
+    def search(spec: Spec, *, properties: list[str] | None, bounds: Bounds, progress: Callable[[Stats], None] | None,
+               keep_going: bool = False, deadlock: bool = False) -> Result:
+        """The explicit search this check runs (also what ``tolerance`` runs for each of its searches)."""
+        if plan.levels:
+            return explore_levels(spec, properties=properties, keep_going=keep_going, deadlock=deadlock, bounds=bounds, progress=progress,
+                                  backend=plan.backend, device=device, store=plan.store, workers=workers,
+                                  symmetry=group if spec is group_spec else None)
+        found = explore(spec, properties=properties, keep_going=keep_going, deadlock=deadlock, bounds=bounds, progress=progress,
+                        symmetry=group if spec is group_spec else None)
+        found.extra["backend"] = "scalar"
+        return found
+
+    search.levels = plan.levels  # type: ignore[attr-defined]  # tolerance measures per budget on a level search
+    group_spec = group.spec if group is not None else None
+    result = search(spec, properties=properties, keep_going=keep_going, deadlock=deadlock, bounds=bounds, progress=progress)
     if plan.note:
         result.extra["backend_note"] = plan.note
     if engine == "auto" and result.reason and result.verdict == "inconclusive":
         result.extra["hint"] = ("to go further, try --engine bmc --depth N (violations deeper than the explicit search got) "
                                 "or --engine induction (a proof of the invariants, with @lemma strengthening)")
     if tolerance:
-        from .tolerance import fault_tolerance  # the tolerance search calls check() itself
+        from .tolerance import fault_tolerances  # the tolerance searches run this check's search
 
         measurable = [p.name for p in result.properties
                       if p.kind in ("invariant", "step") and (spec.extra.get("faults") or p.name in spec.extra.get("survives_properties", []))]
         if not measurable:
             raise InputError(f"model {spec.name} declares no faults (faults = Faults(...)), so it has no fault tolerance to measure")
-        result.extra["tolerance"] = {
-            name: fault_tolerance(model, name, max_states=max_states, max_seconds=max_seconds, max_depth=max_depth)
-            for name in measurable
-        }
+        # One measurement for every property, under the bounds of the whole run (this check's states count too).
+        # Without a time bound it gets TOLERANCE_SHARE times the check's own time (at least TOLERANCE_FLOOR s):
+        # a property that holds at every budget would otherwise need the search with every node failed.
+        measure = bounds
+        if max_seconds is None:
+            allowance = max(TOLERANCE_FLOOR, TOLERANCE_SHARE * result.stats.seconds)
+            measure = bounds.but(max_seconds=allowance, started=time.monotonic())
+        result.extra["tolerance"] = fault_tolerances(model, measurable, bounds=measure, progress=progress, search=search,
+                                                     states_before=result.stats.distinct_states)
     return result

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from .api import ENGINES, check
 from .explicit.levels import BACKENDS, STORE_CHOICES
+from .explicit.limits import parse_size
 from .explicit.vectorized import DEVICES
 from .lang.errors import InputError, ModelError, OrdercheckError
 from .lang.model import Const, Model, _declarations, spec_of
@@ -65,6 +66,13 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _memory_size(text: str) -> int:
+    try:
+        return parse_size(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ordercheck", description="Check that acknowledged orders survive: explore every interleaving of the steps "
                                                     "and faults of a model (.py) or a design (.toml).")
@@ -93,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--deadlock", action="store_true", help="report a reachable state with no enabled action")
     c.add_argument("--max-states", type=_positive_int, metavar="N", help="stop after N distinct states (inconclusive)")
     c.add_argument("--max-seconds", type=_positive_float, metavar="S", help="stop after S seconds (inconclusive)")
+    c.add_argument("--max-memory", type=_memory_size, metavar="SIZE",
+                   help="stop when the checker holds more than SIZE of memory (2G, 512M; default: 3/4 of the memory available): inconclusive")
     c.add_argument("--max-depth", type=_positive_int, metavar="D", help="explore at most D BFS levels (inconclusive if more exist)")
     c.add_argument("--json", metavar="FILE", help="write the result document as JSON")
     c.add_argument("--trace-out", metavar="FILE",
@@ -423,7 +433,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                            deadlock=args.deadlock,
                            max_states=args.max_states or (design.max_states if design else None),
                            max_seconds=args.max_seconds or (design.max_seconds if design else None),
-                           max_depth=args.max_depth, progress=None if args.quiet else _progress(err), tolerance=args.tolerance,
+                           max_depth=args.max_depth, max_memory=args.max_memory, progress=None if args.quiet else _progress(err), tolerance=args.tolerance,
                            symmetry=_symmetry(args.symmetry), backend=args.backend, device=args.device, workers=args.workers,
                            depth=args.depth, lemmas=args.lemma,
                            store=args.store)

@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -168,15 +169,19 @@ class Topology:
     def linked(self, a: str, b: str) -> bool:
         return a == b or self.graph.has_edge(a, b)
 
-    def automorphisms(self) -> list[dict[str, str]]:
-        """Every permutation of the nodes that keeps roles, failure domains and links (networkx isomorphism)."""
+    def automorphisms(self, limit: int | None = None) -> list[dict[str, str]]:
+        """Every permutation of the nodes that keeps roles, failure domains and links (networkx isomorphism).
+
+        With ``limit``, at most that many (enumerated lazily: a group too large for symmetry reduction is
+        refused without listing it).  The one enumeration the symmetry reduction uses too.
+        """
         def same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
             return dict(a) == dict(b)
 
         # Failure-domain values are names, so two nodes are interchangeable only when they agree on all
         # attributes: a permutation of rack names is not a symmetry the model can rely on.
         matcher = GraphMatcher(self.graph, self.graph, node_match=same)
-        return [dict(m) for m in matcher.isomorphisms_iter()]
+        return [dict(m) for m in itertools.islice(matcher.isomorphisms_iter(), limit)]
 
     def interchangeable(self) -> list[set[str]]:
         """The orbits of the automorphism group: sets of nodes that are interchangeable."""

@@ -31,35 +31,49 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..lang.errors import ModelError
+from ..lang.errors import InputError, ModelError
 from ..lang.interpret import fire, holds
 from ..lang.spec import Spec, State, select_properties
 from ..report.build import build_trace
 from ..report.result import HOLDS, INCONCLUSIVE, VIOLATED, PropertyResult, Result, Stats
 from .compile import CheckFailure, CompiledSpec, compile_spec
+from .limits import Bounds, Meter
 
 if TYPE_CHECKING:
     from .symmetry import Symmetry
 
-__all__ = ["Bounds", "explore", "select_properties"]
+__all__ = ["Bounds", "Layers", "explore", "select_properties"]
 
 DEADLOCK = "deadlock"
 
 
 @dataclass(frozen=True)
-class Bounds:
-    """Limits on a search; hitting one makes the verdict ``inconclusive``."""
+class Layers:
+    """A search ordered by a counter that never decreases along a transition (faults spent).
 
-    max_states: int | None = None
-    max_seconds: float | None = None
-    max_depth: int | None = None
+    ``of(x)`` is the layer of packed state ``x`` (the value of the slot at ``offset`` of ``width``
+    bits); layer ``j`` is explored completely before any state of layer ``j + 1``, up to
+    layer ``last``; the initial states are in layer 0.  States of layers up to ``j`` are then exactly the states reachable without
+    passing through a later layer (for faults spent: the reachable states of the model with budget ``j``).
+    """
 
+    offset: int
+    width: int
+    last: int
+
+    def of(self, x: int) -> int:
+        return (x >> self.offset) & ((1 << self.width) - 1)
 
 
 class _Search:
     def __init__(self, spec: Spec, compiled: CompiledSpec, selected: list[int], keep_going: bool, deadlock: bool,
-                 bounds: Bounds, progress: Callable[[Stats], None] | None, symmetry: Symmetry | None = None) -> None:
+                 bounds: Bounds, progress: Callable[[Stats], None] | None, symmetry: Symmetry | None = None,
+                 layers: Layers | None = None) -> None:
         self.spec = spec
+        self.layers = layers
+        self.layer = 0  # with layers: the layer being explored
+        self.layer_done = -1  # the last layer explored completely
+        self.layer_violated: dict[int, int] = {}  # property -> the first layer known to hold a violation of it
         # With symmetry, ``states`` holds one canonical representative per orbit (see symmetry.py).
         self.symmetry = symmetry
         self.sym = symmetry.checker(compiled, selected) if symmetry is not None else None
@@ -75,6 +89,7 @@ class _Search:
         self.generated = 0
         self.depth = 0
         self.start = time.monotonic()
+        self.meter = Meter(bounds)
         # Masks of the properties still to check, by kind; a violated property leaves its mask.
         chosen = set(selected)
         self.inv_active = sum(1 << b for b, p in enumerate(compiled.invariant_props) if p in chosen)
@@ -111,8 +126,18 @@ class _Search:
         error.trace = build_trace(self.spec, self.path_to(i), None, "model-error", str(error.message))
         return error
 
+    def _layers_decided(self) -> bool:
+        """With layers: whether every selected invariant and step property is known to be violated in some layer."""
+        measured = [p for p in self.selected if self.spec.properties[p].kind in ("invariant", "step")]
+        return bool(measured) and all(p in self.layer_violated for p in measured)
+
     def violation(self, prop: int, kind: str, path: list[tuple[int | None, State]]) -> None:
         p = self.spec.properties[prop]
+        if self.layers is not None:
+            self.layer_violated.setdefault(prop, self.layer)
+            if self.keep_going and all(self.layer_violated.get(q, self.layer + 1) <= self.layer
+                                       for q in self.selected if self.spec.properties[q].kind in ("invariant", "step")):
+                self.stopped_early = True  # every property is violated in this layer: nothing is left to learn
         trace = build_trace(self.spec, path, p.name, kind)
         self.results[prop] = PropertyResult(p.name, p.kind, VIOLATED, trace)
         if not self.keep_going:
@@ -186,6 +211,8 @@ class _Search:
             self._run()
         except KeyboardInterrupt:
             self.stop_reason = f"interrupted after {len(self.states):,} states at depth {self.depth}"
+        except MemoryError:
+            self.stop_reason = self.meter.memory_reason(len(self.states), self.depth)
         return self.result()
 
     def _run(self) -> None:
@@ -195,6 +222,8 @@ class _Search:
             if self.sym is not None:
                 y = self.sym.initial(y)
             self.generated += 1
+            if self.layers is not None and self.layers.of(y) > 0:
+                raise InputError("a layered search starts from initial states in layer 0")
             if y not in self.index:
                 if b.max_states is not None and len(self.states) >= b.max_states:
                     self.stop_reason = f"state bound {b.max_states:,} reached among the initial states"
@@ -202,10 +231,17 @@ class _Search:
                 self.check_state(self.add(y, -1, -1), y)
                 if self.stopped_early:
                     return
+            if (self.generated & 1023) == 0:
+                reason = self.meter.exceeded(len(self.states), self.depth)
+                if reason is not None:
+                    self.stop_reason = reason
+                    return
         level_start, level_end = 0, len(self.states)
         self.depth = 1 if level_end else 0
         next_report = time.monotonic() + 2.0
         successors, steps = self.c.successors, self.c.steps
+        layer_of = self.layers.of if self.layers is not None else None
+        pending: dict[int, tuple[int, int]] = {}  # with layers: states of the next layer, with their parent and binding
         while level_start < level_end:
             at_depth_bound = b.max_depth is not None and self.depth >= b.max_depth
             for i in range(level_start, level_end):
@@ -227,12 +263,17 @@ class _Search:
                         self.stopped_early = True
                         return
                 for n, (action, y) in enumerate(succ):
+                    later = layer_of is not None and layer_of(y) > self.layer
                     if self.step_active:
                         try:
                             bad = steps(x, y) & self.step_active
                         except CheckFailure as failure:
                             raise self.model_error(failure, i, y) from None
-                        if bad:
+                        if bad and later:  # a violation in the next layer: this one is finished first
+                            for bit, prop in enumerate(self.c.step_props):
+                                if bad >> bit & 1:
+                                    self.layer_violated.setdefault(prop, self.layer + 1)
+                        elif bad:
                             for bit, prop in enumerate(self.c.step_props):
                                 if bad >> bit & 1:
                                     self.step_active &= ~(1 << bit)
@@ -241,6 +282,10 @@ class _Search:
                                         return
                     if self.sym is not None:
                         y = keys[n]
+                    if later:
+                        if y not in pending:
+                            pending[y] = (i, action)
+                        continue
                     if y in self.index:
                         continue
                     if at_depth_bound:
@@ -253,15 +298,43 @@ class _Search:
                     self.check_state(j, y)
                     if self.stopped_early:
                         return
-                if (i & 1023) == 0:
-                    now = time.monotonic()
-                    if b.max_seconds is not None and now - self.start > b.max_seconds:
-                        self.stop_reason = f"time bound {b.max_seconds:g} s reached after {len(self.states):,} states at depth {self.depth}"
+                if (i & 15) == 0:
+                    reason = self.meter.exceeded(len(self.states), self.depth)
+                    if reason is not None:
+                        self.stop_reason = reason
                         return
-                    if self.progress is not None and now >= next_report:
-                        next_report = now + 2.0
-                        self.progress(self.stats(level_end - i))
+                    if self.progress is not None and (i & 1023) == 0:
+                        now = time.monotonic()
+                        if now >= next_report:
+                            next_report = now + 2.0
+                            self.progress(self.stats(level_end - i))
             level_start, level_end = level_end, len(self.states)
+            if level_end == level_start and layer_of is not None:
+                # this layer is explored; go on with the states of the next one (see explore's ``layers``)
+                self.layer_done = self.layer
+                if self._layers_decided() or not pending or self.layer >= self.layers.last:  # type: ignore[union-attr]
+                    return
+                self.layer += 1
+                later_ones: dict[int, tuple[int, int]] = {}
+                for y, (parent, action) in pending.items():
+                    if layer_of(y) > self.layer:
+                        later_ones[y] = (parent, action)
+                        continue
+                    if y in self.index:
+                        continue
+                    if b.max_states is not None and len(self.states) >= b.max_states:
+                        self.stop_reason = f"state bound {b.max_states:,} reached at depth {self.depth}"
+                        return
+                    self.check_state(self.add(y, parent, action), y)
+                    if self.stopped_early:
+                        return
+                    if (len(self.states) & 15) == 0:
+                        reason = self.meter.exceeded(len(self.states), self.depth)
+                        if reason is not None:
+                            self.stop_reason = reason
+                            return
+                pending = later_ones
+                level_end = len(self.states)
             if level_end > level_start:
                 self.depth += 1
 
@@ -297,6 +370,9 @@ class _Search:
         extra: dict[str, object] = {"derived_constants": self.spec.derived}
         if self.sym is not None:
             extra["symmetry"] = self.sym.info()
+        if self.layers is not None:
+            extra["layers"] = {"complete": self.layer_done,
+                               "violated": {self.spec.properties[p].name: layer for p, layer in sorted(self.layer_violated.items())}}
         return Result(self.spec.name, dict(self.spec.constants), "explicit", props, self.stats(), self.stop_reason, extra)
 
     def _why_incomplete(self) -> str:
@@ -306,8 +382,8 @@ class _Search:
 
 
 def explore(spec: Spec, *, properties: list[str] | None = None, keep_going: bool = False, deadlock: bool = False,
-            bounds: Bounds = Bounds(), progress: Callable[[Stats], None] | None = None,
-            compiled: CompiledSpec | None = None, symmetry: Symmetry | None = None) -> Result:
+            bounds: Bounds | None = None, progress: Callable[[Stats], None] | None = None,
+            compiled: CompiledSpec | None = None, symmetry: Symmetry | None = None, layers: Layers | None = None) -> Result:
     """Explore every reachable state of ``spec`` breadth first and check the selected properties.
 
     Stops at the first violation unless ``keep_going``; each violated property
@@ -320,7 +396,17 @@ def explore(spec: Spec, *, properties: list[str] | None = None, keep_going: bool
     orbits; the model is proved symmetric from its IR or checked on every state explored (a
     :class:`~ordercheck.lang.errors.ModelError` if it is not), and
     counterexamples are real executions of the unreduced model.
+
+    With ``layers`` (:class:`Layers`) the states are explored layer by layer; the search
+    stops after the first layer holding a violation (a step into the next layer counts for the
+    next layer, which is then not explored), and ``result.extra["layers"]`` gives the last
+    layer explored completely (``complete``) and the first layer known to be violated
+    (``violated``: property name -> layer; with ``keep_going`` the search goes on until every
+    invariant and step property selected is violated in some layer).  Depths and traces are then those of this layered order, not
+    shortest ones: :mod:`ordercheck.tolerance` uses it to find the fewest faults that break
+    a property in one search, and takes the trace from a plain search at that budget.
     """
     selected = select_properties(spec, properties)
-    search = _Search(spec, compiled or compile_spec(spec), selected, keep_going, deadlock, bounds, progress, symmetry)
+    search = _Search(spec, compiled or compile_spec(spec), selected, keep_going, deadlock, bounds or Bounds(), progress, symmetry,
+                     layers)
     return search.run()

@@ -24,6 +24,16 @@ the first violation stops the search), one BFS level at a time:
 A row whose run-time check fails in the array code is re-run on the scalar
 backend, which raises the precise :class:`~ordercheck.explicit.compile.CheckFailure`.
 
+The parts are given, not built in: the successor backend (:class:`VectorEvaluator` or
+:class:`ScalarEvaluator`, per level), the store, a parallel runner, and the symmetry
+reduction (each chunk's successors are replaced by their canonical forms,
+:meth:`~ordercheck.explicit.symmetry.Symmetry.canonical_rows`, after the step properties
+and before deduplication), so every reduction runs with every backend, store and number
+of workers.  The time and memory bounds (:mod:`ordercheck.explicit.limits`) are checked
+after every chunk, whose size adapts to take about :data:`CHUNK_SECONDS`, and after every
+level.  Two modes remain in the scalar search of :mod:`ordercheck.explicit.bfs`: symmetry
+that is not proved from the IR (checked state by state) and budget layers.
+
 Examples
 --------
 >>> from ordercheck.lang import Model, Var, Int, action, invariant, require, spec_of
@@ -51,21 +61,25 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..lang.errors import ModelError
 from ..lang.spec import Spec, State
 from ..report.build import build_trace
 from ..report.result import VIOLATED, PropertyResult, Result, Stats
 from .bfs import DEADLOCK, Bounds, _Search, select_properties
 from .compile import CheckFailure, CompiledSpec, compile_spec
 from .store import ParentLog, StateStore, make_store
+from .symmetry import Symmetry
 from .vectorized import VectorizedSpec, compile_vectorized, from_words, not_vectorizable, to_host, to_words
 
-__all__ = ["BACKENDS", "CHUNK", "SMALL_LEVEL", "STORE_CHOICES", "TINY_MODEL", "ChunkResult", "Expander", "LevelSearch", "Plan", "ScalarEvaluator",
+__all__ = ["BACKENDS", "CHUNK", "CHUNK_SECONDS", "SMALL_LEVEL",
+           "STORE_CHOICES", "TINY_MODEL", "ChunkResult", "Expander", "LevelSearch", "Plan", "ScalarEvaluator",
            "VectorEvaluator", "dedupe", "dedupe_packed", "explore_levels", "plan_search"]
 
 BACKENDS = ("auto", "scalar", "vectorized")
 STORE_CHOICES = ("auto", "exact", "fingerprint")
 TINY_MODEL = 1 << 20  # "auto" uses the scalar search for models with at most this many states in their type (product of slot sizes)
 CHUNK = 1 << 16  # frontier states expanded per batch
+CHUNK_SECONDS = 0.1  # in one process, a chunk of the frontier is sized to take about this long (bounds are checked between chunks)
 SMALL_LEVEL = 256  # a frontier smaller than this is expanded by the scalar backend (array calls cost more than they save)
 
 Rows = tuple[Any, ...]  # a batch of packed states: one uint64 array per 64-bit word
@@ -210,8 +224,10 @@ class Expander:
     generation order, with the binding in the low ``bbits`` bits.
     """
 
-    def __init__(self, spec: Spec, compiled: CompiledSpec, vector: VectorizedSpec | None, store: StateStore, xp: ModuleType = np) -> None:
+    def __init__(self, spec: Spec, compiled: CompiledSpec, vector: VectorizedSpec | None, store: StateStore, xp: ModuleType = np,
+                 symmetry: Symmetry | None = None) -> None:
         self.spec = spec
+        self.symmetry = symmetry  # a reduction: successors are replaced by their canonical forms before deduplication
         self.c = compiled
         self.xp = xp
         self.words = max(1, -(-spec.width // 64))
@@ -232,7 +248,8 @@ class Expander:
         """
         xp = self.xp
         n = int(rows[0].shape[0])
-        if shift is not None and use_vector and self.vector is not None and self.store.keys_are_states and not step_active and not counts:
+        if (shift is not None and use_vector and self.vector is not None and self.store.keys_are_states and not step_active and not counts
+                and self.symmetry is None):
             packed, suspects = self.vector.expand_packed(rows[0], c0, self.bbits, shift)
             if not suspects:
                 keys, order = dedupe_packed(xp, packed, shift)
@@ -254,6 +271,8 @@ class Expander:
             for bit, mark in enumerate(marks):
                 if step_active >> bit & 1 and bool(mark.any()):
                     result.step_first[bit] = self._first(order, ys, mark)
+        if self.symmetry is not None and order.shape[0]:  # after the step properties, which see the concrete successors
+            ys = self.symmetry.canonical_rows(ys, xp)
         keys = self.store.keys(ys)
         result.keys, result.order, result.rows = dedupe(xp, keys, order, ys, shift, self.store.keys_are_states)
         return result
@@ -372,6 +391,10 @@ def dedupe(xp: ModuleType, keys: Any, order: Any, rows: Rows, shift: int | None,
 # ----------------------------------------------------------------------------- the search
 
 
+class _Rerun(Exception):
+    """A model error met under symmetry reduction: the scalar search reproduces it with its trace."""
+
+
 @dataclass(order=True)
 class _Event:
     pos: tuple[int, int, int, int]  # (parent, binding + 1 or 0 for the parent itself, stage, priority)
@@ -388,14 +411,17 @@ class LevelSearch(_Search):
     def __init__(self, spec: Spec, compiled: CompiledSpec, selected: list[int], keep_going: bool, deadlock: bool, bounds: Bounds,
                  progress: Callable[[Stats], None] | None, *, vector: VectorizedSpec | None, store: StateStore,
                  xp: ModuleType = np, chunk: int = CHUNK, small_level: int = SMALL_LEVEL, runner: Any = None,
-                 backend: str = "vectorized", device: str = "cpu", workers: int = 1) -> None:
-        super().__init__(spec, compiled, selected, keep_going, deadlock, bounds, progress)
+                 backend: str = "vectorized", device: str = "cpu", workers: int = 1, symmetry: Symmetry | None = None) -> None:
+        super().__init__(spec, compiled, selected, keep_going, deadlock, bounds, progress, symmetry)
+        if self.sym is not None and not self.sym.proved:
+            raise _Rerun  # checking symmetry state by state is the scalar search's job
         self.xp = xp
         self.store = store
-        self.expander = Expander(spec, compiled, vector, store, xp)
+        self.expander = Expander(spec, compiled, vector, store, xp, symmetry)
         self.log = ParentLog(len(spec.bindings))
         self.count = 0
         self.chunk_size = chunk
+        self.adaptive_size = 0  # the chunk size learnt so far (0: not yet)
         self.small_level = small_level
         self.runner = runner  # a parallel runner (parallel.py), or None to expand in this process
         self.backend = backend
@@ -405,14 +431,40 @@ class LevelSearch(_Search):
 
     # -- traces, by re-execution from the parent log
 
-    def path_to(self, i: int) -> list[tuple[int | None, State]]:
+    def _chain(self, i: int) -> list[tuple[int | None, int]]:
+        """The stored states (representatives, with symmetry) from a root to state ``i``, with the bindings between them."""
         root, actions = self.log.chain(i)
         x = self.log.roots[root]
         chain: list[tuple[int | None, int]] = [(None, x)]
         for a in actions:
             x = dict(self.c.successors(x))[a]
+            if self.sym is not None:
+                x = self.sym.canonical(x)
             chain.append((a, x))
+        return chain
+
+    def path_to(self, i: int) -> list[tuple[int | None, State]]:
+        chain = self._chain(i)
+        if self.sym is not None:
+            return self.sym.concretize(chain)  # a real execution through the representatives' orbits
         return [(a, self.spec.unpack(y)) for a, y in chain]
+
+    def step_path(self, i: int, action: int, y: int) -> list[tuple[int | None, State]]:
+        if self.sym is None:
+            return super().step_path(i, action, y)
+        chain = self._chain(i)
+        path = self.sym.concretize(chain)
+        return path + [self.sym.counterpart_step(chain[-1][1], self.spec.pack(path[-1][1]), y)]
+
+    def model_error(self, failure: CheckFailure, i: int, y: int | None = None) -> ModelError:
+        if self.sym is not None:
+            raise _Rerun  # the scalar search reports it, with the same trace
+        return super().model_error(failure, i, y)
+
+    def with_trace(self, error: ModelError, i: int) -> ModelError:
+        if self.sym is not None:
+            raise _Rerun
+        return super().with_trace(error, i)
 
     def check_state(self, i: int, y: int) -> None:
         try:
@@ -430,6 +482,8 @@ class LevelSearch(_Search):
             self._run()
         except KeyboardInterrupt:
             self.stop_reason = f"interrupted after {self.count:,} states at depth {self.depth}"
+        except MemoryError:
+            self.stop_reason = self.meter.memory_reason(self.count, self.depth)
         finally:
             if self.runner is not None:
                 self.runner.close()
@@ -447,6 +501,8 @@ class LevelSearch(_Search):
         seen: set[int] = set()
         for s0 in self.spec.init_states:
             y = self.spec.pack(s0)
+            if self.sym is not None:
+                y = self.sym.initial(y)
             self.generated += 1
             if y in seen:
                 continue
@@ -479,12 +535,27 @@ class LevelSearch(_Search):
         size = self.chunk_size if use_vector else max(1, min(self.chunk_size, 4096))
         if self.runner is not None:  # at least two tasks per worker
             size = max(self.small_level, min(size, -(-n // (2 * self.workers))))
-        tasks = [(tuple(r[c0 : c0 + size] for r in frontier), c0) for c0 in range(0, n, size)]
-        if self.runner is not None and len(tasks) > 1:
+        if self.runner is not None and n > size:
+            tasks = [(tuple(r[c0 : c0 + size] for r in frontier), c0) for c0 in range(0, n, size)]
             yield from self.runner.chunks(tasks, step_active, shift, use_vector, counts)
             return
-        for rows, c0 in tasks:
-            yield self.expander.chunk(rows, c0, step_active, shift, use_vector, counts)
+        # In this process the chunk size adapts so that a chunk takes about CHUNK_SECONDS: the bounds are checked
+        # between chunks, and a model whose states are slow to expand must not make them wait (the results do not
+        # depend on the chunk size).
+        size = self.adaptive_size or size
+        c0 = 0
+        while c0 < n:
+            rows = tuple(r[c0 : c0 + size] for r in frontier)
+            began = time.monotonic()
+            result = self.expander.chunk(rows, c0, step_active, shift, use_vector, counts)
+            took = time.monotonic() - began
+            c0 += size
+            if took > CHUNK_SECONDS and size > 64:
+                size //= 2
+            elif took < CHUNK_SECONDS / 4 and size < self.chunk_size:
+                size *= 2
+            self.adaptive_size = size
+            yield result
 
     def _generated_through(self, chunks: list[ChunkResult], frontier: Rows, p: int, use_vector: bool) -> int:
         """Successors of the frontier's parents ``0..p``."""
@@ -520,7 +591,7 @@ class LevelSearch(_Search):
         step_first: dict[int, tuple[int, int]] = {}
         parts: list[tuple[Any, Any, Rows]] = []
         processed = 0
-        timed_out = False
+        bound_hit = ""
         for r in self._chunks(frontier, step_active, shift_or_none, use_vector, want_counts):
             chunks.append(r)
             processed = r.c1
@@ -540,13 +611,21 @@ class LevelSearch(_Search):
                 parts.append((r.keys[fresh], r.order[fresh], tuple(w[fresh] for w in r.rows)))
             if error >= 0 or (not self.keep_going and (bool(step_first) or step_fail is not None or idle >= 0)):
                 break  # the level stops in this chunk at the latest
+            if processed < F:
+                hit = self.meter.check()
+                if hit is not None:
+                    bound_hit = hit
+                    break
             now = time.monotonic()
-            if bounds.max_seconds is not None and now - self.start > bounds.max_seconds and processed < F:
-                timed_out = True
-                break
             if self.progress is not None and now >= self.next_report:
                 self.next_report = now + 2.0
                 self.progress(self.stats(F - processed))
+        if bound_hit:
+            # A bound reached inside the level: stop now.  Merging what the level found so far (a sort of millions of
+            # states on a big level) would overshoot the bound by seconds; the statistics are those of the levels done.
+            self.generated += sum(r.generated for r in chunks)
+            self.stop_reason = self.meter.reason(bound_hit, self.count, self.depth) + " (the level in progress is not counted)"
+            return None
         # the level's new states: distinct, not visited before, with the order at which the scalar search adds them
         if len(parts) == 1:
             ukeys, uorder, urows = parts[0]
@@ -622,8 +701,10 @@ class LevelSearch(_Search):
                 break
         if stop is not None:
             return None
-        if timed_out:
-            self.stop_reason = f"time bound {bounds.max_seconds:g} s reached after {self.count:,} states at depth {self.depth}"
+        if not bound_hit and n_new:  # checked after every level too, however narrow
+            bound_hit = self.meter.check() or ""
+        if bound_hit:
+            self.stop_reason = self.meter.reason(bound_hit, self.count, self.depth)
             return None
         if n_new:
             self.depth += 1
@@ -768,7 +849,8 @@ def plan_search(spec: Spec, *, backend: str = "auto", device: str = "cpu", worke
 
     ``auto`` picks the scalar search for tiny models (at most :data:`TINY_MODEL` states in
     the type of a state) and for models the array code cannot evaluate, the vectorized
-    backend otherwise; symmetry reduction runs on the scalar search only.  The ``auto`` store
+    backend otherwise; with symmetry reduction ``auto`` picks the scalar search, and any other choice runs the
+    level-synchronous search with the reduction (:func:`explore_levels`).  The ``auto`` store
     is exact (for states of at most 64 bits it is also the fingerprint store, 8 bytes a state).
 
     Examples
@@ -792,10 +874,7 @@ def plan_search(spec: Spec, *, backend: str = "auto", device: str = "cpu", worke
     if store not in STORE_CHOICES:
         raise InputError(f"unknown store {store!r}; choose one of {', '.join(STORE_CHOICES)}")
     check_workers(workers, device)
-    if symmetry:
-        if backend == "vectorized" or device != "cpu" or workers > 1 or store == "fingerprint":
-            raise InputError("symmetry reduction runs on the scalar backend with the exact store and one worker "
-                             "(drop --backend vectorized, --device gpu, --workers and --store fingerprint, or drop --symmetry)")
+    if symmetry and backend in ("auto", "scalar") and workers == 1 and store in ("auto", "exact") and device == "cpu":
         return Plan(False, "scalar", "exact")
     reason = not_vectorizable(spec)
     if device == "gpu":
@@ -819,7 +898,7 @@ def plan_search(spec: Spec, *, backend: str = "auto", device: str = "cpu", worke
 def explore_levels(spec: Spec, *, properties: list[str] | None = None, keep_going: bool = False, deadlock: bool = False,
                    bounds: Bounds | None = None, progress: Callable[[Stats], None] | None = None, compiled: CompiledSpec | None = None,
                    backend: str = "vectorized", device: str = "cpu", store: str | StateStore = "fingerprint", workers: int = 1,
-                   chunk: int = CHUNK, small_level: int = SMALL_LEVEL) -> Result:
+                   chunk: int = CHUNK, small_level: int = SMALL_LEVEL, symmetry: Symmetry | None = None) -> Result:
     """Explore ``spec`` level by level (see the module docstring); the same results as :func:`~ordercheck.explicit.bfs.explore`.
 
     Parameters
@@ -833,6 +912,11 @@ def explore_levels(spec: Spec, *, properties: list[str] | None = None, keep_goin
         ``"fingerprint"`` or ``"exact"`` (:mod:`ordercheck.explicit.store`), or a store instance.
     workers : int
         Processes expanding each level's frontier (:mod:`ordercheck.explicit.parallel`).
+    symmetry : Symmetry, optional
+        Symmetry reduction (:mod:`ordercheck.explicit.symmetry`): each level's successors are replaced by their
+        canonical forms (array operations for states of at most 64 bits) before deduplication, so
+        ``distinct_states`` counts orbits, with any backend, store and number of workers.  A model whose symmetry
+        is not proved from the IR, or a model error met under the reduction, is handed to the scalar search.
     """
     from .vectorized import array_module
 
@@ -849,11 +933,22 @@ def explore_levels(spec: Spec, *, properties: list[str] | None = None, keep_goin
     words = max(1, -(-spec.width // 64))
     the_store = store if isinstance(store, StateStore) else make_store(store, spec.width, words, xp)
     runner = None
-    search = LevelSearch(spec, compiled, selected, keep_going, deadlock, bounds or Bounds(), progress, vector=vector, store=the_store, xp=xp,
-                         chunk=chunk, small_level=small_level, backend=backend, device=device, workers=workers)
-    if workers > 1:
-        from .parallel import ProcessRunner
+    try:
+        search = LevelSearch(spec, compiled, selected, keep_going, deadlock, bounds or Bounds(), progress, vector=vector, store=the_store,
+                             xp=xp, chunk=chunk, small_level=small_level, backend=backend, device=device, workers=workers,
+                             symmetry=symmetry)
+        if workers > 1:
+            from .parallel import ProcessRunner
 
-        runner = ProcessRunner(search.expander, workers)
-        search.runner = runner
-    return search.run()
+            runner = ProcessRunner(search.expander, workers)
+            search.runner = runner
+        return search.run()
+    except _Rerun:
+        # Symmetry not proved from the IR (checked state by state), or a model error met under it: the scalar search.
+        from .bfs import explore
+
+        result = explore(spec, properties=properties, keep_going=keep_going, deadlock=deadlock, bounds=bounds, progress=progress,
+                         compiled=compiled, symmetry=symmetry)
+        result.extra.update({"backend": "scalar", "backend_note": "symmetry that is not proved from the IR is checked state by state, "
+                                                                  "by the scalar search"})
+        return result

@@ -88,12 +88,11 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from networkx.algorithms.isomorphism import GraphMatcher
 
 from ..lang import ir
 from ..lang.errors import InputError, ModelError
@@ -111,6 +110,7 @@ VECTORIZE_FROM = 24
 
 _CHUNK = 6  # bits of a set or integer slot gathered at once by the numpy path
 _MAX_TABLE_BYTES = 256 << 20
+_BLOCK = 1 << 21  # images built at once by canonical_rows (16 MiB of uint64)
 
 AUTO = "auto"
 """``symmetry="auto"``: the automorphisms of every topology node domain of the model."""
@@ -143,17 +143,6 @@ class _Factor:
     kind: str
 
 
-def _automorphisms(topology: Any, limit: int) -> Iterator[dict[str, str]]:
-    """The automorphisms of a topology's graph, lazily (the rule of ``Topology.automorphisms``:
-    nodes map to nodes with exactly the same attributes, links to links)."""
-
-    def same(a: Any, b: Any) -> bool:
-        return dict(a) == dict(b)
-
-    matcher = GraphMatcher(topology.graph, topology.graph, node_match=same)
-    return itertools.islice(matcher.isomorphisms_iter(), limit + 1)
-
-
 def _factors(spec: Spec, symmetry: str | Sequence[str], limit: int) -> list[_Factor]:
     if isinstance(symmetry, str):
         names = [n.strip() for n in symmetry.split(",") if n.strip()]
@@ -178,7 +167,7 @@ def _factors(spec: Spec, symmetry: str | Sequence[str], limit: int) -> list[_Fac
         topology = getattr(value, "topology", None)
         if topology is not None:
             perms = []
-            for auto in _automorphisms(topology, budget):
+            for auto in topology.automorphisms(budget + 1):  # one more than allowed: enough to refuse a group too large
                 perms.append(tuple(auto[e] for e in elements))
             perms.sort(key=lambda p: p != elements)  # the identity first
             kind = "topology automorphisms" if len(perms) != math.factorial(len(elements)) else "all permutations"
@@ -457,6 +446,166 @@ class Symmetry:
 
     def _canonical_array(self, x: int) -> int:
         return int(self.images_array(x).min())
+
+    def canonical_rows(self, rows: Sequence[Any], xp: Any = np) -> tuple[Any, ...]:
+        """The canonical forms of a batch of packed states (a tuple of ``uint64`` word arrays), as array operations.
+
+        For states of at most 64 bits every group element's image of every row is built
+        with the gather tables (a few table lookups per slot chunk, over the whole batch and
+        the whole group at once) and the least is kept, in blocks of at most
+        :data:`_BLOCK` images; wider states are canonicalised one by one.
+
+        Examples
+        --------
+        >>> from ordercheck import Const, Enum, MapOf, Model, Var, spec_of
+        >>> class Flags(Model):
+        ...     P = Const(("p1", "p2", "p3"))
+        ...     flag = Var(MapOf(P, Enum("down", "up")), init="down")
+        >>> sym = build_symmetry(spec_of(Flags()), ["P"])
+        >>> sym.canonical_rows((np.array([0b001, 0b010, 0b100, 0b110], dtype=np.uint64),))[0].tolist()
+        [1, 1, 1, 3]
+        """
+        if self._tables() and len(rows) == 1:
+            x = rows[0]
+            host = xp is np
+            x = x if host else xp.asnumpy(x)
+            n = int(x.shape[0])
+            out = np.empty(n, dtype=np.uint64)
+            step = max(1, _BLOCK // max(1, self.size))
+            for lo in range(0, n, step):
+                block = x[lo : lo + step]
+                images = block[:, None] & self._keep[None, :]
+                for shift, mask, table in self._gathers:
+                    images |= table[(block >> np.uint64(shift)) & np.uint64(mask)]
+                out[lo : lo + step] = images.min(axis=1)
+            return (out if host else xp.asarray(out),)
+        if len(rows) > 1 and self._wide_tables():
+            return self._canonical_wide(rows, xp)
+        from .vectorized import from_words, to_words
+
+        return to_words([self.canonical(v) for v in from_words(rows)], len(rows), xp)
+
+    def _wide_tables(self) -> bool:
+        """Gather tables for states of several words (built on first use).
+
+        The moved bits of a state are cut into chunks of adjacent slots (a ``Fin`` slot is never cut, since
+        its image depends on its whole value), of at most ``bits`` bits where ``2**bits`` images per group
+        element stay small; per chunk a table gives, for each value of the chunk, its image under every
+        group element in every word.  The bits that no element moves are kept as they are.
+        """
+        if hasattr(self, "_wide"):
+            return self._wide is not None
+        self._wide: tuple[Any, list[tuple[int, int, Any]]] | None = None
+        slots = self.spec.slots
+        size = self.size
+        words = -(-self.spec.width // 64)
+        by_slot: dict[int, dict[int, _Move]] = {}
+        for k, moves in enumerate(self.moves):
+            for m in moves:
+                by_slot.setdefault(m.src, {})[k] = m
+        limit = max(_CHUNK, min(16, (1 << 16) // max(1, size)).bit_length() - 1)
+        # pieces (slot, first bit, bits) in bit order, then chunks of adjacent pieces
+        pieces: list[tuple[int, int, int]] = []
+        for i in sorted(by_slot, key=lambda j: slots[j].offset):
+            src = slots[i]
+            if isinstance(src.type, FinType) or src.width <= limit:
+                pieces.append((i, 0, src.width))
+            else:
+                pieces.extend((i, lo, min(limit, src.width - lo)) for lo in range(0, src.width, limit))
+        chunks: list[list[tuple[int, int, int]]] = []
+        for piece in pieces:
+            i, lo, bits = piece
+            if bits == 0:
+                continue
+            if chunks:
+                last = chunks[-1]
+                li, llo, lbits = last[-1]
+                start = slots[last[0][0]].offset + last[0][1]
+                if slots[li].offset + llo + lbits == slots[i].offset + lo and slots[i].offset + lo + bits - start <= limit:
+                    last.append(piece)
+                    continue
+            chunks.append([piece])
+        widths = [slots[c[-1][0]].offset + c[-1][1] + c[-1][2] - slots[c[0][0]].offset - c[0][1] for c in chunks]
+        if sum(8 * size * words << w for w in widths) > _MAX_TABLE_BYTES:
+            return False
+        mask64 = (1 << 64) - 1
+        moved = 0
+        for c, w in zip(chunks, widths):
+            moved |= ((1 << w) - 1) << (slots[c[0][0]].offset + c[0][1])
+        keep = ((1 << self.spec.width) - 1) & ~moved
+        keep_words = np.array([[(keep >> (64 * w)) & mask64] * size for w in range(words)], dtype=np.uint64)  # (words, size)
+        gathers: list[tuple[int, int, Any]] = []
+        for chunk, width in zip(chunks, widths):
+            start = slots[chunk[0][0]].offset + chunk[0][1]
+            values = np.arange(1 << width, dtype=np.uint64)
+            table = np.zeros((1 << width, size, words), dtype=np.uint64)
+
+            def place(k: int, bit: Any, target: int, table: Any = table) -> None:
+                """OR ``bit`` (0/1 per value) into absolute bit ``target`` of element ``k``'s image."""
+                table[:, k, target // 64] |= bit << np.uint64(target % 64)
+
+            for i, lo, bits in chunk:
+                src = slots[i]
+                field = (values >> np.uint64(src.offset + lo - start)) & np.uint64((1 << bits) - 1)
+                for k in range(size):
+                    mv = by_slot[i].get(k)
+                    if mv is not None and isinstance(src.type, FinType):
+                        mapping = np.array([mv.table[v] if mv.kind == "fin" and v < len(mv.table) else v for v in range(1 << bits)],
+                                           dtype=np.uint64)
+                        image = mapping[field]
+                        dst = slots[mv.dst].offset
+                        for b in range(bits):
+                            place(k, (image >> np.uint64(b)) & np.uint64(1), dst + b)
+                        continue
+                    for b in range(bits):
+                        if mv is None:
+                            target = src.offset + lo + b
+                        else:
+                            target = slots[mv.dst].offset + (mv.table[lo + b] if mv.kind == "set" else lo + b)
+                        place(k, (field >> np.uint64(b)) & np.uint64(1), target)
+            gathers.append((start, width, table))
+        self._wide = (keep_words, gathers)
+        return True
+
+    def _canonical_wide(self, rows: Sequence[Any], xp: Any) -> tuple[Any, ...]:
+        """:meth:`canonical_rows` for states of several words: the least image, comparing the highest word first."""
+        assert self._wide is not None
+        keep_words, gathers = self._wide
+        host = xp is np
+        x = [r if host else xp.asnumpy(r) for r in rows]
+        words = len(x)
+        n = int(x[0].shape[0])
+        out = [np.empty(n, dtype=np.uint64) for _ in range(words)]
+        step = max(1, _BLOCK // max(1, self.size * words))
+        top = np.uint64((1 << 64) - 1)
+        for lo in range(0, n, step):
+            block = [w[lo : lo + step] for w in x]
+            images = [block[w][:, None] & keep_words[w][None, :] for w in range(words)]
+            for offset, bits, table in gathers:
+                first, shift = divmod(offset, 64)
+                value = block[first] >> np.uint64(shift)
+                if shift + bits > 64:
+                    value = value | (block[first + 1] << np.uint64(64 - shift))
+                got = table[value & np.uint64((1 << bits) - 1)]  # (rows, size, words)
+                for w in range(words):
+                    images[w] |= got[:, :, w]
+            best = np.ones(images[0].shape, dtype=bool)
+            for w in reversed(range(words)):
+                least = np.where(best, images[w], top).min(axis=1)
+                best &= images[w] == least[:, None]
+            pick = best.argmax(axis=1)
+            at = np.arange(pick.shape[0])
+            for w in range(words):
+                out[w][lo : lo + step] = images[w][at, pick]
+        return tuple(o if host else xp.asarray(o) for o in out)
+
+    def _tables(self) -> bool:
+        """Whether the numpy gather tables exist (built on first use for states of at most 64 bits)."""
+        if self.vectorized:
+            return True
+        if not hasattr(self, "_has_tables"):
+            self._has_tables = self.spec.width <= 64 and self._vectorize()
+        return self._has_tables
 
     def checker(self, compiled: CompiledSpec, selected: Iterable[int]) -> SymmetryChecker:
         """The object a search uses to canonicalise states and to check that the model is symmetric."""
