@@ -132,6 +132,23 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("trace", help="the trace (.itf.json)")
     r.add_argument("--model", default=None, metavar="NAME", help="the model class (default: the one the trace names)")
     r.add_argument("--const", action="append", default=[], metavar="NAME=V1,V2,...", help="override a constant (default: the trace's constants)")
+
+    for name, text in (("sweep", "check every combination of a grid of design values: the design variant x property table"),
+                       ("tune", "the cheapest variants of a grid that satisfy every required property, and why each cheaper one fails")):
+        w = sub.add_parser(name, help=text)
+        w.add_argument("design", help="the design file (.toml) to vary")
+        w.add_argument("--grid", required=True, metavar="GRID.toml", help="the grid file: [grid] maps dotted design keys to lists of values; "
+                                                                             "[cost] weighs servers and the acknowledgement path")
+        if name == "tune":
+            w.add_argument("--require", action="append", required=True, metavar="PROPERTY",
+                           help="a property every winner must satisfy (repeatable)")
+        w.add_argument("--workers", type=_positive_int, default=None, metavar="N", help="processes of the local pool (default: the CPU count)")
+        w.add_argument("--scheduler", metavar="ADDRESS", help="run the variants on this Dask distributed scheduler (tcp://host:8786) instead")
+        w.add_argument("--max-states", type=_positive_int, metavar="N", help="stop each variant after N distinct states (inconclusive)")
+        w.add_argument("--max-seconds", type=_positive_float, metavar="S", help="stop each variant after S seconds (inconclusive)")
+        w.add_argument("--json", metavar="FILE", help="write the table (tune: the answer) as JSON")
+        w.add_argument("--markdown", metavar="FILE", help="write the table as Markdown")
+        w.add_argument("--quiet", action="store_true", help="no progress output on stderr")
     return parser
 
 
@@ -529,6 +546,45 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def _run_sweep(args: argparse.Namespace, err: TextIO) -> Any:
+    from .sweep import load_grid, run_sweep
+
+    design = Path(args.design)
+    grid = load_grid(args.grid, design)
+
+    def progress(p: Any) -> None:
+        if not args.quiet:
+            err.write(p.line() + "\n")
+
+    return run_sweep(design, grid, workers=args.workers, scheduler=args.scheduler, max_states=args.max_states,
+                     max_seconds=args.max_seconds, progress=progress)
+
+
+def _cmd_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .sweep import sweep_json, sweep_markdown, sweep_text
+
+    result = _run_sweep(args, err)
+    out.write(sweep_text(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(sweep_json(result), indent=2) + "\n", encoding="utf-8")
+    if args.markdown:
+        Path(args.markdown).write_text(sweep_markdown(result), encoding="utf-8")
+    return EXIT_CODES[INCONCLUSIVE] if any(v.inconclusive for v in result.variants) else 0
+
+
+def _cmd_tune(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .sweep import sweep_markdown, tune, tune_json, tune_text
+
+    result = _run_sweep(args, err)
+    answer = tune(result, args.require)
+    out.write(tune_text(answer))
+    if args.json:
+        Path(args.json).write_text(json.dumps(tune_json(answer), indent=2) + "\n", encoding="utf-8")
+    if args.markdown:
+        Path(args.markdown).write_text(sweep_markdown(result), encoding="utf-8")
+    return EXIT_CODES[answer.verdict]
+
+
 def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run the command line; returns the exit code."""
     out = out or sys.stdout
@@ -545,6 +601,8 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
             return _cmd_check(args, out, err)
         if args.command == "explain":
             return _cmd_explain(args, out, err)
+        if args.command in ("sweep", "tune"):
+            return _cmd_sweep(args, out, err) if args.command == "sweep" else _cmd_tune(args, out, err)
         return _cmd_replay(args, out, err)
     except ModelError as exc:
         _print_model_error(exc, err)
