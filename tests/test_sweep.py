@@ -228,3 +228,17 @@ def test_the_dask_executor_gives_the_local_pool_results(tmp_path: Path) -> None:
         on_dask = run_sweep(design, grid, scheduler=cluster.scheduler_address)
     local = run_sweep(design, grid, workers=1)
     assert [(v.variant, v.rows, v.states, v.cost) for v in on_dask.variants] == [(v.variant, v.rows, v.states, v.cost) for v in local.variants]
+
+
+@pytest.mark.slow
+def test_tune_on_the_hospital_finds_the_corrected_acknowledgement(tmp_path: Path) -> None:
+    design = Path("model/hospital-4-corrected.toml").resolve()
+    rules = ["primary.disk", "primary.disk and 1 of replica.disk", "primary.disk and 2 of replica.disk"]
+    grid = _write(tmp_path, "grid.toml", f'[grid]\n"protocol.ack" = {json.dumps(rules)}\n')
+    survives = "an acknowledged order survives any two-node failure"
+    answer = tune(run_sweep(design, load_grid(grid, design), workers=2), [survives, "no acknowledged order is lost"])
+    # Ten servers (10) plus, per replica whose disk the ack waits for, 1 + 1: costs 10, 12 and 14.  With two node
+    # faults, disk_loss of the primary and of the one replica the middle rule waited for loses the order.
+    assert [(dict(v.variant.values)["protocol.ack"], v.cost) for v in answer.winners] == [(rules[2], 14)]
+    assert [(r.variant.cost, r.property, r.verdict) for r in answer.cheaper] == [(10, survives, "violated"), (12, survives, "violated")]
+    assert answer.verdict == "holds"
