@@ -242,3 +242,16 @@ def test_tune_on_the_hospital_finds_the_corrected_acknowledgement(tmp_path: Path
     assert [(dict(v.variant.values)["protocol.ack"], v.cost) for v in answer.winners] == [(rules[2], 14)]
     assert [(r.variant.cost, r.property, r.verdict) for r in answer.cheaper] == [(10, survives, "violated"), (12, survives, "violated")]
     assert answer.verdict == "holds"
+
+
+def test_cost_weighs_the_hops_to_the_replicas_the_acknowledgement_waits_for(tmp_path: Path) -> None:
+    nodes = "".join(f'[[node]]\nname = "{n}"\nrole = "{role}"\n{mode}rack = "{rack}"\nsite = "{site}"\n\n' for n, role, mode, rack, site in [
+        ("db1", "primary", "", "r1", "s1"), ("db2", "replica", 'replication = "sync"\n', "r2", "s1"),
+        ("db3", "replica", 'replication = "sync"\n', "r3", "s2")])
+    design = _write(tmp_path, "three.toml", TWO.split("[[node]]")[0] + nodes + "[protocol]" + TWO.split("[protocol]")[1])
+    grid = _write(tmp_path, "grid.toml", '[grid]\n"protocol.ack" = ["primary.disk and 1 of sync.disk", "primary.disk and all of sync.disk"]\n'
+                                         '[cost]\nhop = { rack = 0.5, site = 2 }\n')
+    costs = [v.cost for v in run_sweep(design, load_grid(grid, design), workers=1).variants]
+    # 3 servers; 1 of sync: db2, the nearer (another rack, 0.5), + 1 waited + 1 fsync = 5.5;
+    # all of sync: db2 (0.5) and db3 (another rack and site, 2.5), + 2 waited + 2 fsyncs = 3 + 3 + 4 = 10.
+    assert costs == [5.5, 10]

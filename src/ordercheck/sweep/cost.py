@@ -10,7 +10,9 @@
 
 A variant's cost is the sum of its servers' weights plus, for the acknowledgement rule in force
 (after any preset's settings), ``ack_replica`` for every replica a client's "ok" waits for and
-``remote_fsync`` for each of those that waits for the replica's disk.  The replicas waited for
+``remote_fsync`` for each of those that waits for the replica's disk, plus ``hop[KIND]`` for each of
+those whose failure domain of that kind (``rack``, ``site``) is not the primary's (for ``N of GROUP``,
+the N members nearest the primary: the acknowledgement waits for the first N to answer).  The replicas waited for
 are counted from the rule's clauses: ``N of GROUP`` counts N, ``all of GROUP`` the members of the
 group, ``majority`` a majority of the data nodes less the primary, ``tail`` one; clauses on the
 primary, the application servers and interfaces count none.  With the defaults, the cost is the
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = ["COST_KEYS", "CostModel", "ack_replicas", "read_cost"]
 
-COST_KEYS = ("server", "role", "ack_replica", "remote_fsync")
+COST_KEYS = ("server", "role", "ack_replica", "remote_fsync", "hop")
 _NOT_REPLICAS = ("primary", "app", "interface")
 
 
@@ -41,47 +43,62 @@ class CostModel:
     role: dict[str, float] = field(default_factory=dict)
     ack_replica: float = 1.0
     remote_fsync: float = 1.0
+    hop: dict[str, float] = field(default_factory=dict)
 
     def cost(self, design: Design) -> float:
         """The cost of a built design (see the module docstring)."""
         topology = design.topology
         servers = sum(self.role.get(topology.role(n), self.server) for n in topology.nodes)
-        waited, on_disk = ack_replicas(design)
-        return round(servers + self.ack_replica * waited + self.remote_fsync * on_disk, 9)
+        waited, on_disk, hops = ack_replicas(design, self.hop)
+        return round(servers + self.ack_replica * waited + self.remote_fsync * on_disk + hops, 9)
 
 
-def _group_size(design: Design, group: str) -> int:
+def _members(design: Design, group: str) -> list[str]:
+    """The replicas of a rule's group (``tail``: the last replica, in file order)."""
     topology = design.topology
     replicas = [n for n in topology.nodes if topology.role(n) == "replica"]
     mode = {n: design.replication.get(n) or str(topology.attribute(n, "replication") or "async") for n in replicas}
     if group in ("replica", "data"):
-        return len(replicas)
+        return replicas
     if group == "isr":
-        return sum(1 for n in replicas if mode[n] in ("sync", "quorum"))
+        return [n for n in replicas if mode[n] in ("sync", "quorum")]
     if group == "tail":
-        return 1 if replicas else 0
-    return sum(1 for n in replicas if mode[n] == group)
+        return replicas[-1:]
+    return [n for n in replicas if mode[n] == group]
 
 
-def ack_replicas(design: Design) -> tuple[int, int]:
-    """How many replicas the acknowledgement rule waits for, and how many of them on their disk."""
+def ack_replicas(design: Design, hop: dict[str, float] | None = None) -> tuple[int, int, float]:
+    """How many replicas the acknowledgement rule waits for, how many of them on their disk, and their hops' weight.
+
+    A replica's hop weight is the sum of ``hop[kind]`` over the failure-domain kinds (``rack``, ``site``) in
+    which it differs from the primary; a rule that waits for N of a group is charged the N cheapest members.
+    """
+    hop = hop or {}
+    topology = design.topology
+    primary = next((n for n in topology.nodes if topology.role(n) == "primary"), "")
+
+    def distance(node: str) -> float:
+        return sum(w for kind, w in hop.items() if topology.attribute(node, kind) != topology.attribute(primary, kind))
+
     waited = on_disk = 0
-    data_nodes = 1 + _group_size(design, "replica")
+    hops = 0.0
     for clause in parse_rule(design.protocol.ack):
         if clause.group in _NOT_REPLICAS:
             continue
+        members = sorted(_members(design, clause.group), key=distance)
         if clause.quantifier == "majority":
-            count = data_nodes // 2  # a majority of the data nodes, the primary among them
+            count = (1 + len(_members(design, "replica"))) // 2  # a majority of the data nodes, the primary among them
         elif clause.quantifier == "all":
-            count = _group_size(design, clause.group)
+            count = len(members)
         elif clause.group == "data":
             count = max(clause.count - 1, 0)
         else:
-            count = clause.count if clause.group != "tail" else min(1, _group_size(design, "tail"))
+            count = clause.count if clause.group != "tail" else len(members)
         waited = max(waited, count)
+        hops = max(hops, sum(distance(n) for n in members[:count]))
         if clause.medium == "disk":
             on_disk = max(on_disk, count)
-    return waited, on_disk
+    return waited, on_disk, hops
 
 
 def read_cost(reader: _Reader) -> CostModel:
@@ -94,8 +111,9 @@ def read_cost(reader: _Reader) -> CostModel:
     for key in ("server", "ack_replica", "remote_fsync"):
         if key in table:
             numbers[key] = _weight(reader, table[key], at + (key,))
-    roles = reader.typed(table.get("role", {}), dict, at + ("role",), "a table of weights by role")
-    numbers["role"] = {str(r): _weight(reader, w, at + ("role", r)) for r, w in roles.items()}
+    for key, what in (("role", "a table of weights by role"), ("hop", "a table of weights by failure-domain kind")):
+        weights = reader.typed(table.get(key, {}), dict, at + (key,), what)
+        numbers[key] = {str(r): _weight(reader, w, at + (key, r)) for r, w in weights.items()}
     return CostModel(**numbers)
 
 
