@@ -255,3 +255,22 @@ def test_cost_weighs_the_hops_to_the_replicas_the_acknowledgement_waits_for(tmp_
     # 3 servers; 1 of sync: db2, the nearer (another rack, 0.5), + 1 waited + 1 fsync = 5.5;
     # all of sync: db2 (0.5) and db3 (another rack and site, 2.5), + 2 waited + 2 fsyncs = 3 + 3 + 4 = 10.
     assert costs == [5.5, 10]
+
+
+def test_tolerance_column_and_the_pareto_front_of_tolerance_against_cost(tmp_path: Path) -> None:
+    from ordercheck.sweep import pareto_front
+
+    design = _write(tmp_path, "two.toml", TWO)
+    rules = ["primary.memory", "primary.disk", "primary.disk and 1 of sync.os-cache", "primary.disk and 1 of sync.disk"]
+    grid = _write(tmp_path, "grid.toml", f'[grid]\n"protocol.ack" = {json.dumps(rules)}\n')
+    sweep = run_sweep(design, load_grid(grid, design), workers=2, tolerance=True)
+    # By hand: one crash (memory) or one disk loss (primary's disk alone) loses an order acknowledged under the first two
+    # rules: tolerance 0.  The last two leave two copies (db1's disk and db2's cache or disk), so one fault never loses
+    # it and two do (disk_loss(db1) with power_loss or disk_loss of db2): tolerance 1.
+    assert [next(r.tolerance for r in v.rows if r.name == "never_lost") for v in sweep.variants] == [0, 0, 1, 1]
+    # Costs 2, 2, 3, 4: the cost-4 variant tolerates no more than the cost-3 one, so it is off the front.
+    assert [v.variant.index for v in pareto_front(sweep)] == [0, 1, 2]
+    (code, out), _ = _run(["sweep", str(design), "--grid", str(grid), "--quiet", "--tolerance", "--html", str(tmp_path / "s.html")])
+    assert code == 0 and "holds (tolerates 1)" in out
+    page = (tmp_path / "s.html").read_text()
+    assert page.count('fill="#c0392b"') == 3 and "<svg" in page and "http" not in page.replace("http://www.w3.org/2000/svg", "")

@@ -148,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
         w.add_argument("--max-seconds", type=_positive_float, metavar="S", help="stop each variant after S seconds (inconclusive)")
         w.add_argument("--json", metavar="FILE", help="write the table (tune: the answer) as JSON")
         w.add_argument("--markdown", metavar="FILE", help="write the table as Markdown")
+        w.add_argument("--html", metavar="FILE", help="write a self-contained HTML page: the table and a plot of tolerance against cost")
+        w.add_argument("--tolerance", action="store_true", help="also measure each property's fault tolerance in every variant")
         w.add_argument("--quiet", action="store_true", help="no progress output on stderr")
     return parser
 
@@ -556,8 +558,13 @@ def _run_sweep(args: argparse.Namespace, err: TextIO) -> Any:
         if not args.quiet:
             err.write(p.line() + "\n")
 
-    return run_sweep(design, grid, workers=args.workers, scheduler=args.scheduler, max_states=args.max_states,
-                     max_seconds=args.max_seconds, progress=progress)
+    result = run_sweep(design, grid, workers=args.workers, scheduler=args.scheduler, max_states=args.max_states,
+                       max_seconds=args.max_seconds, tolerance=args.tolerance, progress=progress)
+    if args.html:
+        from .sweep import sweep_html
+
+        Path(args.html).write_text(sweep_html(result), encoding="utf-8")
+    return result
 
 
 def _cmd_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

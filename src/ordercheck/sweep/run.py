@@ -36,16 +36,23 @@ class Task:
     cost: CostModel
     max_states: int | None = None
     max_seconds: float | None = None
+    tolerance: bool = False
 
 
 @dataclass(frozen=True)
 class PropertyRow:
-    """One property's verdict in one variant; ``trace`` is the counterexample's step labels when violated."""
+    """One property's verdict in one variant; ``trace`` is the counterexample's step labels when violated.
+
+    ``tolerance`` is the fault tolerance when it was measured: ``None`` not measured, ``-1`` when it breaks even
+    with no fault, else the largest k that holds; ``tolerance_verdict`` says whether that k is proved.
+    """
 
     name: str
     verdict: str
     reason: str = ""
     trace: tuple[str, ...] = ()
+    tolerance: int | None = None
+    tolerance_verdict: str = ""
 
 
 @dataclass(frozen=True)
@@ -109,11 +116,17 @@ def run_task(task: Task) -> VariantResult:
         design = build_variant(path, _Reader(path).data, task.variant)
         cost = task.cost.cost(design)
         result = check(design.model(), keep_going=True, max_states=task.max_states or design.max_states,
-                       max_seconds=task.max_seconds or design.max_seconds)
+                       max_seconds=task.max_seconds or design.max_seconds, tolerance=task.tolerance)
     except OrdercheckError as exc:
         return VariantResult(task.variant, error=str(exc))
+    measured = result.extra.get("tolerance", {})
+
+    def tolerance(name: str) -> tuple[int | None, str]:
+        t = measured.get(name)
+        return (None, "") if t is None else (-1 if t.k is None else t.k, t.verdict)
+
     rows = tuple(PropertyRow(p.name, p.verdict, p.reason or (result.reason if p.verdict == INCONCLUSIVE else ""),
-                             tuple(s.label for s in p.counterexample.steps[1:]) if p.counterexample else ())
+                             tuple(s.label for s in p.counterexample.steps[1:]) if p.counterexample else (), *tolerance(p.name))
                  for p in result.properties)
     return VariantResult(task.variant, design.name, cost, rows, result.stats.distinct_states, round(result.stats.seconds, 3))
 
@@ -203,15 +216,17 @@ def _dask(tasks: list[Task], address: str, runner: Runner, report: Callable[[Pro
 
 
 def run_sweep(design: Path | str, grid: Grid, *, workers: int | None = None, scheduler: str | None = None,
-              max_states: int | None = None, max_seconds: float | None = None,
+              max_states: int | None = None, max_seconds: float | None = None, tolerance: bool = False,
               progress: Callable[[Progress], None] | None = None, runner: Runner = run_task,
               variants: Iterable[Variant] | None = None) -> SweepResult:
     """Check every variant of ``grid``; ``scheduler`` (a Dask address) instead of the local pool of ``workers`` processes.
 
+    ``tolerance`` also measures each property's fault tolerance (:mod:`ordercheck.tolerance`) in every variant.
+
     ``runner`` is the task function (a module-level function, so that it can be pickled); tests replace it
     to make a worker die.
     """
-    tasks = [Task(str(design), v, grid.cost, max_states, max_seconds) for v in (variants if variants is not None else grid.variants())]
+    tasks = [Task(str(design), v, grid.cost, max_states, max_seconds, tolerance) for v in (variants if variants is not None else grid.variants())]
     report = progress or (lambda p: None)
     if scheduler:
         results = _dask(tasks, scheduler, runner, report)
