@@ -10,6 +10,7 @@ import argparse
 import json
 import re
 import sys
+import time
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -554,8 +555,13 @@ def _run_sweep(args: argparse.Namespace, err: TextIO) -> Any:
     design = Path(args.design)
     grid = load_grid(args.grid, design)
 
+    last = [0.0]
+
     def progress(p: Any) -> None:
-        if not args.quiet:
+        # A line every couple of seconds, and the last one: a sweep of thousands of variants stays readable.
+        now = time.monotonic()
+        if not args.quiet and (now - last[0] >= 2 or p.done == p.total):
+            last[0] = now
             err.write(p.line() + "\n")
 
     result = run_sweep(design, grid, workers=args.workers, scheduler=args.scheduler, max_states=args.max_states,
