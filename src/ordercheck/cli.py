@@ -11,6 +11,7 @@ import json
 import math
 import re
 import sys
+import time
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -159,6 +160,24 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--quiet", action="store_true", help="no progress output on stderr")
     sim.add_argument("--trace-out", metavar="FILE", help="write the (shortened) counterexample as ITF JSON to FILE")
     sim.add_argument("--json", metavar="FILE", help="write the simulation's result as JSON")
+    for name, text in (("sweep", "check every combination of a grid of design values: the design variant x property table"),
+                       ("tune", "the cheapest variants of a grid that satisfy every required property, and why each cheaper one fails")):
+        w = sub.add_parser(name, help=text)
+        w.add_argument("design", help="the design file (.toml) to vary")
+        w.add_argument("--grid", required=True, metavar="GRID.toml", help="the grid file: [grid] maps dotted design keys to lists of values; "
+                                                                             "[cost] weighs servers and the acknowledgement path")
+        if name == "tune":
+            w.add_argument("--require", action="append", required=True, metavar="PROPERTY",
+                           help="a property every winner must satisfy (repeatable)")
+        w.add_argument("--workers", type=_positive_int, default=None, metavar="N", help="processes of the local pool (default: the CPU count)")
+        w.add_argument("--scheduler", metavar="ADDRESS", help="run the variants on this Dask distributed scheduler (tcp://host:8786) instead")
+        w.add_argument("--max-states", type=_positive_int, metavar="N", help="stop each variant after N distinct states (inconclusive)")
+        w.add_argument("--max-seconds", type=_positive_float, metavar="S", help="stop each variant after S seconds (inconclusive)")
+        w.add_argument("--json", metavar="FILE", help="write the table (tune: the answer) as JSON")
+        w.add_argument("--markdown", metavar="FILE", help="write the table as Markdown")
+        w.add_argument("--html", metavar="FILE", help="write a self-contained HTML page: the table and a plot of tolerance against cost")
+        w.add_argument("--tolerance", action="store_true", help="also measure each property's fault tolerance in every variant")
+        w.add_argument("--quiet", action="store_true", help="no progress output on stderr")
     return parser
 
 
@@ -640,6 +659,55 @@ def _cmd_simulate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return r.exit_code
 
 
+def _run_sweep(args: argparse.Namespace, err: TextIO) -> Any:
+    from .sweep import load_grid, run_sweep
+
+    design = Path(args.design)
+    grid = load_grid(args.grid, design)
+
+    last = [0.0]
+
+    def progress(p: Any) -> None:
+        # A line every couple of seconds, and the last one: a sweep of thousands of variants stays readable.
+        now = time.monotonic()
+        if not args.quiet and (now - last[0] >= 2 or p.done == p.total):
+            last[0] = now
+            err.write(p.line() + "\n")
+
+    result = run_sweep(design, grid, workers=args.workers, scheduler=args.scheduler, max_states=args.max_states,
+                       max_seconds=args.max_seconds, tolerance=args.tolerance, progress=progress)
+    if args.html:
+        from .sweep import sweep_html
+
+        Path(args.html).write_text(sweep_html(result), encoding="utf-8")
+    return result
+
+
+def _cmd_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .sweep import sweep_json, sweep_markdown, sweep_text
+
+    result = _run_sweep(args, err)
+    out.write(sweep_text(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(sweep_json(result), indent=2) + "\n", encoding="utf-8")
+    if args.markdown:
+        Path(args.markdown).write_text(sweep_markdown(result), encoding="utf-8")
+    return EXIT_CODES[INCONCLUSIVE] if any(v.inconclusive for v in result.variants) else 0
+
+
+def _cmd_tune(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .sweep import sweep_markdown, tune, tune_json, tune_text
+
+    result = _run_sweep(args, err)
+    answer = tune(result, args.require)
+    out.write(tune_text(answer))
+    if args.json:
+        Path(args.json).write_text(json.dumps(tune_json(answer), indent=2) + "\n", encoding="utf-8")
+    if args.markdown:
+        Path(args.markdown).write_text(sweep_markdown(result), encoding="utf-8")
+    return EXIT_CODES[answer.verdict]
+
+
 def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run the command line; returns the exit code."""
     out = out or sys.stdout
@@ -658,6 +726,8 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
             return _cmd_explain(args, out, err)
         if args.command == "simulate":
             return _cmd_simulate(args, out, err)
+        if args.command in ("sweep", "tune"):
+            return _cmd_sweep(args, out, err) if args.command == "sweep" else _cmd_tune(args, out, err)
         return _cmd_replay(args, out, err)
     except ModelError as exc:
         _print_model_error(exc, err)

@@ -60,7 +60,7 @@ from .protocols.family import (
 )
 from .protocols.presets import PRESETS, apply_preset
 
-__all__ = ["KNOWN_ROLES", "MAX_FILE_BYTES", "Design", "DesignError", "load_design", "load_property_set"]
+__all__ = ["KNOWN_ROLES", "MAX_FILE_BYTES", "Design", "DesignError", "design_from_data", "load_design", "load_property_set"]
 
 PROTOCOL_KNOBS = tuple(f.name for f in fields(Protocol))
 TOP_KEYS = ("name", "description", "orders", "failure_domains", "node", "protocol", "check")
@@ -414,9 +414,22 @@ def _property(reader: _Reader, entry: Any, at: tuple[Any, ...], topology: Topolo
 
 def load_design(path: Path | str) -> Design:
     """Load and validate a design file; :class:`DesignError` names the file, line and key of any mistake."""
-    path = Path(path)
-    reader = _Reader(path)
-    data = reader.data
+    return _design(_Reader(Path(path)))
+
+
+def design_from_data(data: dict[str, Any], path: Path | str) -> Design:
+    """Build a design from TOML data already parsed from ``path`` (and perhaps changed, as a sweep's variant is).
+
+    Errors name ``path`` and the line of the key in that file where it has one; relative property-set
+    paths are read from ``path``'s folder, as :func:`load_design` reads them.
+    """
+    reader = _Reader(Path(path))
+    reader.data = data
+    return _design(reader)
+
+
+def _design(reader: _Reader) -> Design:
+    path, data = reader.path, reader.data
     if "node" not in data and "protocol" not in data:
         raise DesignError(path, 1, "", "not a design file (*.toml): a design has [[node]] tables and a [protocol] table")
     reader.unknown_keys(data, TOP_KEYS, ())
