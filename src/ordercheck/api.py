@@ -30,7 +30,7 @@ from .report.result import Result, Stats
 
 __all__ = ["ENGINES", "check"]
 
-ENGINES = ("auto", "explicit", "bmc", "induction")
+ENGINES = ("auto", "explicit", "bmc", "induction", "pdr")
 
 
 def check(
@@ -63,7 +63,8 @@ def check(
         ``"explicit"``: breadth-first search over every reachable state; ``"bmc"``: bounded model checking with
         Z3 up to ``depth`` states (:func:`ordercheck.symbolic.bmc`); ``"induction"``: k-induction with Z3, for
         k up to ``depth`` (default 10), using the model's ``@lemma`` invariants or ``lemmas``
-        (:func:`ordercheck.symbolic.induction`); ``"auto"`` (default): the explicit search, and when it hits a
+        (:func:`ordercheck.symbolic.induction`); ``"pdr"``: IC3/PDR with Z3's Spacer, which finds the inductive
+        invariant itself (:func:`ordercheck.symbolic.pdr`; ``holds`` only with that invariant re-checked); ``"auto"`` (default): the explicit search, and when it hits a
         bound the reason says which symbolic engine to try.
     properties : list of str, optional
         Check only these properties.
@@ -114,12 +115,17 @@ def check(
         if value is not None and value <= 0:
             raise InputError(f"{name} must be positive, got {value}")
     spec = spec_of(model)
-    if engine in ("bmc", "induction"):
+    if engine in ("bmc", "induction", "pdr"):
         if tolerance or symmetry is not None or workers != 1 or backend not in ("auto", "scalar"):
             raise InputError(f"--engine {engine} works alone: tolerance, symmetry, backends and workers belong to the explicit engine")
-        from .symbolic import bmc, induction
+        from .symbolic import bmc, induction, pdr
 
         timeout = max_seconds
+        if engine == "pdr":
+            if lemmas is not None or depth is not None:
+                raise InputError("--engine pdr finds its own invariant: --depth and --lemma belong to bmc and induction")
+            return pdr(model, properties=properties, keep_going=keep_going, deadlock=deadlock, timeout_s=timeout,
+                       progress=progress)  # type: ignore[arg-type]
         if engine == "bmc":
             if depth is None:
                 raise InputError("--engine bmc needs --depth N: how many states deep to look for a violation")

@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--continue", dest="keep_going", action="store_true", help="keep searching after a violation; report every violated property")
     c.add_argument("--engine", choices=ENGINES, default="auto",
                    help="explicit (BFS over every state), bmc (Z3 bounded model checking to --depth), induction (Z3 k-induction "
-                        "to k = --depth, default 10), auto (explicit; says which to try when a bound is hit)")
+                        "to k = --depth, default 10), pdr (Z3 Spacer's IC3/PDR: proves invariants without lemmas and prints the "
+                        "inductive invariant it finds), auto (explicit; says which to try when a bound is hit)")
     c.add_argument("--depth", type=_positive_int, default=None, metavar="N",
                    help="bmc: look for violations in executions of up to N states; induction: try k up to N")
     c.add_argument("--vacuity", action="store_true",
@@ -179,6 +180,8 @@ def _summary(result: Result) -> str:
     if result.engine in ("bmc", "induction"):
         reached = "k" if result.engine == "induction" else "depth"
         lines.append(f"  {reached} {s.depth}, {s.seconds:.2f} s (Z3)")
+    elif result.engine == "pdr":
+        lines.extend(_pdr_lines(result))
     else:
         lines.append(f"  {s.distinct_states:,} distinct states, {s.generated_states:,} generated, depth {s.depth}, "
                      f"{s.seconds:.2f} s ({s.states_per_second:,.0f} states/s)")
@@ -193,6 +196,19 @@ def _summary(result: Result) -> str:
         lines.append(f"  stopped: {result.reason}")
     lines.append(f"  verdict: {result.verdict}")
     return "\n".join(lines)
+
+
+def _pdr_lines(result: Result) -> list[str]:
+    """The Spacer queries and time, and the inductive invariant found (at most 30 clauses shown)."""
+    extra = result.extra
+    lines = [f"  {extra.get('queries', 0)} Spacer quer{'y' if extra.get('queries', 0) == 1 else 'ies'}, {result.stats.seconds:.2f} s (Z3)"]
+    clauses = extra.get("invariant_clauses") or []
+    if clauses:
+        lines.append(f"  inductive invariant (Spacer, re-checked), {len(clauses)} clause{'s' if len(clauses) != 1 else ''}:")
+        lines.extend(f"    {c}" for c in clauses[:30])
+        if len(clauses) > 30:
+            lines.append(f"    ... and {len(clauses) - 30} more (in --json, result extra.invariant_clauses)")
+    return lines
 
 
 def _engine_line(result: Result) -> str:
