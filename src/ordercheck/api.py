@@ -64,7 +64,8 @@ def check(
         Z3 up to ``depth`` states (:func:`ordercheck.symbolic.bmc`); ``"induction"``: k-induction with Z3, for
         k up to ``depth`` (default 10), using the model's ``@lemma`` invariants or ``lemmas``
         (:func:`ordercheck.symbolic.induction`); ``"pdr"``: IC3/PDR with Z3's Spacer, which finds the inductive
-        invariant itself (:func:`ordercheck.symbolic.pdr`; ``holds`` only with that invariant re-checked); ``"auto"`` (default): the explicit search, and when it hits a
+        invariant itself (:func:`ordercheck.symbolic.pdr`; ``holds`` only with that invariant re-checked);
+        ``"auto"`` (default): the explicit search, and when it hits a
         bound the reason says which symbolic engine to try.
     properties : list of str, optional
         Check only these properties.

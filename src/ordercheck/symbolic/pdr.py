@@ -117,6 +117,11 @@ class _Horn:
         self.deadline = deadline
         self.fp = z3.Fixedpoint()
         self.fp.set(engine="spacer")
+        # Keep Inv's signature as declared: slicing or inlining it would make the solution Spacer reports
+        # (get_cover_delta) range over the transformed relation's arguments, not the slots.
+        self.fp.set("xform.slice", False)
+        self.fp.set("xform.inline_linear", False)
+        self.fp.set("xform.inline_eager", False)
         self.inv = z3.Function("Inv", *[v.sort() for v in enc.x], z3.BoolSort())
         self.goal = z3.Function("Goal", z3.BoolSort())
         self.fp.register_relation(self.inv, self.goal)
@@ -141,16 +146,18 @@ class _Horn:
             result = self.fp.query(self.goal())
         except KeyboardInterrupt:
             raise _Stop("interrupted") from None
-        except z3.Z3Exception as exc:
-            raise _Stop(f"Z3's Spacer failed: {exc}") from None
+        except z3.Z3Exception as exc:  # Spacer reports its timeout, and Ctrl-C, as "canceled"
+            raise _Stop(self._why(str(exc))) from None
         if result == z3.unknown:
-            reason = self.fp.reason_unknown()
-            if "cancel" in reason:
-                raise _Stop("interrupted")
-            if "timeout" in reason or (self.deadline is not None and time.monotonic() >= self.deadline - 0.01):
-                raise _Stop("time bound reached")
-            raise _Stop(f"Spacer returned unknown ({reason})")
+            raise _Stop(self._why(self.fp.reason_unknown()))
         return result
+
+    def _why(self, reason: str) -> str:
+        if "timeout" in reason or (self.deadline is not None and time.monotonic() >= self.deadline - 0.05):
+            return "time bound reached"
+        if "cancel" in reason:
+            return "interrupted"
+        return f"Spacer returned unknown ({reason})"
 
     def invariant(self) -> z3.BoolRef:
         """The interpretation of ``Inv`` that Spacer found, over the template pre-state ``x``."""
@@ -161,7 +168,8 @@ class _Horn:
 
 def _obligation_parts(enc: Encoding, obligations: Sequence[Obligation]) -> tuple[z3.BoolRef | None, z3.BoolRef | None]:
     """The negations of the state obligations and of the step obligations (over ``x`` and ``y``)."""
-    state, step = [], []
+    state: list[z3.BoolRef] = []
+    step: list[z3.BoolRef] = []
     for ob in obligations:
         cond = ob.cond if ob.ok is None else z3.And(ob.ok, ob.cond)
         (step if ob.is_step else state).append(cond)
