@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "inductive invariant it finds), auto (explicit; says which to try when a bound is hit)")
     c.add_argument("--depth", type=_positive_int, default=None, metavar="N",
                    help="bmc: look for violations in executions of up to N states; induction: try k up to N")
+    c.add_argument("--independence", action="store_true",
+                   help="say whether the protocol treats orders independently (no action reads two orders together), so that "
+                        "one order's verdict holds for any number of orders; or which action reads two orders")
     c.add_argument("--vacuity", action="store_true",
                    help="also look (with Z3) for what would make the verdicts hollow: no initial state, actions never enabled, "
                         "implications whose premise never holds")
@@ -211,6 +214,24 @@ def _pdr_lines(result: Result) -> list[str]:
     return lines
 
 
+def _independence(source: ModelSource, model: Model) -> str:
+    """The data-independence finding (:mod:`ordercheck.lang.independence`), on an instance with at least two orders."""
+    from .lang.independence import order_independence
+
+    design = source.design
+    if design is not None and design.orders < 2:
+        # one order hides what two orders' bindings would read of each other: analyse the design with two
+        from .protocols.family import design_model
+
+        model = design_model(design.name, design.topology, design.protocol, orders=2, faults=design.faults,
+                             properties=design.properties, replication=design.replication)()
+    spec = spec_of(model)
+    found = order_independence(spec)
+    orders = spec.constants.get("ORDER")
+    note = f" (analysed with {len(orders)} order{'s' if len(orders) != 1 else ''})" if orders is not None else ""
+    return str(found) + note
+
+
 def _engine_line(result: Result) -> str:
     """The backend, and for the level-synchronous search its store and fingerprint-collision probability."""
     backend = result.extra.get("backend")
@@ -332,6 +353,8 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(_summary(result) + "\n")
         for line in _tolerance_lines(result):
             out.write(line + "\n")
+        if args.independence:
+            out.write(f"  orders: {_independence(source, model)}\n")
         if args.vacuity:
             from .symbolic import vacuity
 
