@@ -254,3 +254,68 @@ def test_pdr_never_proves_what_bfs_refutes(gm):
             assert (p.verdict == "holds") == (first == INF), f"PDR says {p.verdict} for {p.name}; BFS: first violation at {first}"
             if p.verdict == "violated":
                 assert len(p.counterexample) == first  # BMC to the depth: shortest traces
+
+
+# ----------------------------------------------------------------------------- design lemmas ([[check.lemma]])
+
+LEMMA_DESIGN = """\
+name = "two copies"
+orders = 1
+[[node]]
+name = "db1"
+role = "primary"
+[[node]]
+name = "db2"
+role = "replica"
+replication = "sync"
+[protocol]
+family = "replicated-log"
+ack = "primary.disk and 1 of sync.disk"
+[check]
+faults = { kinds = ["crash", "disk-loss"], budget = 1 }
+[[check.property]]
+kind = "never_lost"
+"""
+
+LEMMA = """[[check.lemma]]
+name = "two disks unless one was lost"
+expr = "forall(ORDER, lambda o: implies(acked.has(o), disk.holders(o).count() + disk_losses >= 2))"
+"""
+
+
+def _lemma_design(tmp_path, lemma=LEMMA):
+    from ordercheck.design import load_design
+
+    path = tmp_path / "d.toml"
+    path.write_text(LEMMA_DESIGN + lemma)
+    return load_design(path)
+
+
+def test_a_design_lemma_makes_k_induction_prove_what_it_cannot_alone(tmp_path):
+    design = _lemma_design(tmp_path)
+    # the lemma is true: the explicit engine checks it as an invariant of every reachable state
+    assert check(design.model(), engine="explicit").property("two disks unless one was lost").verdict == "holds"
+    alone = check(design.model(), engine="induction", depth=3, lemmas=[], properties=["never_lost"])
+    assert alone.property("never_lost").verdict == "inconclusive"
+    assert alone.property("never_lost").counterexample.kind == "induction"
+    helped = check(design.model(), engine="induction", depth=3, properties=["never_lost"])  # the design's lemmas by default
+    assert helped.property("never_lost").verdict == "holds"
+    assert helped.property("never_lost").reason == "proved by 1-induction (lemmas: two disks unless one was lost)"
+    # PDR needs no lemma (the design without one)
+    assert pdr(_lemma_design(tmp_path, "").model(), properties=["never_lost"]).verdict == "holds"
+
+
+@pytest.mark.parametrize("expr, message", [
+    ("acked <=", "check.lemma[0].expr: not an expression"),
+    ("acked <= nowhere", "check.lemma[0].expr: lemma 'l': NameError: name 'nowhere' is not defined"),
+    ("acked.is_empty() and submitted.is_empty()", "check.lemma[0].expr: use &, | and ~"),
+    ("acked.__class__", "check.lemma[0].expr: '__class__': names starting with _"),
+    ("acked", "check.lemma[0].expr: lemma 'l': "),
+])
+def test_a_bad_lemma_expression_is_located(tmp_path, expr, message):
+    from ordercheck.design import DesignError
+
+    with pytest.raises(DesignError) as caught:
+        _lemma_design(tmp_path, f'[[check.lemma]]\nname = "l"\nexpr = "{expr}"\n')
+    assert message in str(caught.value)
+    assert str(caught.value).startswith(f"{tmp_path / 'd.toml'}:{LEMMA_DESIGN.count(chr(10)) + 3}:")
