@@ -187,3 +187,13 @@ def test_a_model_without_orders_says_so():
         x = Var(Elem(NODE), init="a")
 
     assert order_independence(spec_of(Plain())).reasons == ("model Plain has no constant ORDER",)
+
+
+def test_a_fault_that_treats_one_order_apart_is_not_independent():
+    class Spare(Queue):
+        @action()
+        def restore_o1(s):
+            s.sent = s.sent | {"o1"}
+
+    found = order_independence(spec_of(Spare()))
+    assert not found.independent and found.reasons == ("restore_o1() names a particular order",)

@@ -210,7 +210,7 @@ def _pdr_lines(result: Result) -> list[str]:
         lines.append(f"  inductive invariant (Spacer, re-checked), {len(clauses)} clause{'s' if len(clauses) != 1 else ''}:")
         lines.extend(f"    {c}" for c in clauses[:30])
         if len(clauses) > 30:
-            lines.append(f"    ... and {len(clauses) - 30} more (in --json, result extra.invariant_clauses)")
+            lines.append(f"    ... and {len(clauses) - 30} more (all of them: check(model, engine='pdr').extra['invariant_clauses'])")
     return lines
 
 

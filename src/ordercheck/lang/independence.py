@@ -108,7 +108,6 @@ class _Lanes:
                 self.lane_of[i] = self.orders.index(keyed[0])
             if isinstance(slot.type, FinType) and self.is_order_type(slot.type):
                 self.order_valued.add(i)
-        self.keyed_vars = {slot.var for i, slot in enumerate(spec.slots) if i in self.lane_of}
 
     def is_order_key(self, slot: Any, key: Any) -> bool:
         info = next(v for v in self.spec.vars if v.name == slot.var)
@@ -301,7 +300,9 @@ def _uniform(lanes: _Lanes, spec: Spec) -> list[str]:
             shape_updates.append((key, lanes.normal(e, own, memo)))
         shape = (lanes.normal(b.guard, own, memo), tuple(lanes.normal(c.cond, own, memo) for c in b.checks), tuple(sorted(shape_updates, key=repr)))
         if own is None:
-            if any(isinstance(n, tuple) and n[:1] in (("order",),) for n in _flatten(shape)):
+            # a literal order, or a literal set holding some orders and not others
+            if any(isinstance(n, tuple) and len(n) == 2 and (n[0] == "order" or (n[0] == "orders" and isinstance(n[1], int)))
+                   for n in _flatten(shape)):
                 return [f"{b.label} names a particular order"]
             continue
         rest = tuple((k, v) for k, v in b.params if k not in names)
