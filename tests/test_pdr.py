@@ -222,6 +222,10 @@ def test_cli_engine_pdr_prints_the_invariant(tmp_path):
         "        require(s.x < 20)\n"
         "        s.x = s.x + 1\n"
         "        s.y = s.y + 1\n"
+        "    @action\n"
+        "    def reset(s):\n"
+        "        s.x = 0\n"
+        "        s.y = 0\n"
         "    @invariant\n"
         "    def top_together(s):\n"
         "        return (s.x != 20) | (s.y == 20)\n"
@@ -319,3 +323,23 @@ def test_a_bad_lemma_expression_is_located(tmp_path, expr, message):
         _lemma_design(tmp_path, f'[[check.lemma]]\nname = "l"\nexpr = "{expr}"\n')
     assert message in str(caught.value)
     assert str(caught.value).startswith(f"{tmp_path / 'd.toml'}:{LEMMA_DESIGN.count(chr(10)) + 3}:")
+
+
+def test_an_invariant_that_does_not_re_check_is_asked_for_again_then_inconclusive(monkeypatch):
+    import sys
+
+    module = sys.modules["ordercheck.symbolic.pdr"]
+
+    real = module.recheck_invariant
+    calls: list[int] = []
+
+    def first_fails(*args, **kwargs):
+        calls.append(1)
+        return "bogus" if len(calls) == 1 else real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "recheck_invariant", first_fails)
+    r = pdr(Lockstep())
+    assert r.verdict == "holds" and r.extra["spacer_retries"] == ["bogus"] and r.extra["queries"] == 2
+    monkeypatch.setattr(module, "recheck_invariant", lambda *args, **kwargs: "always bogus")
+    r = pdr(Lockstep())
+    assert r.verdict == "inconclusive" and r.reason == "always bogus"
