@@ -369,7 +369,8 @@ def _bmc_until_violation(run: Unrolling, deadline: float | None, report: Callabl
             raise _Stop("interrupted") from None
         report(len(run.path))
         if run.unknown:
-            raise _Stop(run.unknown)
+            out_of_time = deadline is not None and time.monotonic() >= deadline - 0.05
+            raise _Stop("time bound reached" if out_of_time else run.unknown)
         found = [name for name in run.violations if name not in before]
         if found:
             return found
