@@ -23,8 +23,11 @@ answer is re-checked):
   with three fresh Z3 solvers: ``init => Inv``, ``Inv and trans => Inv'``
   (the model's transitions, model errors included) and ``Inv => P`` for every
   obligation (the selected properties, the absence of model errors, and no
-  deadlock when asked).  A re-check that fails or is ``unknown`` makes the
-  verdict ``inconclusive``, never ``holds``;
+  deadlock when asked).  When the re-check fails, Spacer is asked once more
+  without the tail simplifier's propagation of variable equalities (with
+  z3-solver 5.4.1 it once answered ``unsat`` with the invariant ``False`` for a
+  reachable violation); a second failure, or ``unknown``, makes the verdict
+  ``inconclusive``, never ``holds``;
 - **violated** only with a counterexample found by bounded model checking
   (the unrolling of :mod:`ordercheck.symbolic.bmc`, so it is a shortest one)
   and replayed on the reference semantics like every trace;
