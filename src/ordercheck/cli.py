@@ -218,13 +218,11 @@ def _independence(source: ModelSource, model: Model) -> str:
     """The data-independence finding (:mod:`ordercheck.lang.independence`), on an instance with at least two orders."""
     from .lang.independence import order_independence
 
-    design = source.design
-    if design is not None and design.orders < 2:
+    if source.design is not None and source.design.orders < 2:
         # one order hides what two orders' bindings would read of each other: analyse the design with two
-        from .protocols.family import design_model
+        import dataclasses
 
-        model = design_model(design.name, design.topology, design.protocol, orders=2, faults=design.faults,
-                             properties=design.properties, replication=design.replication)()
+        model = dataclasses.replace(source.design, orders=2).model()
     spec = spec_of(model)
     found = order_independence(spec)
     orders = spec.constants.get("ORDER")
