@@ -232,7 +232,7 @@ def test_cli_engine_pdr_prints_the_invariant(tmp_path):
     )
     code, out, _ = run_cli("check", source, "--engine", "pdr")
     assert code == 0, out
-    assert "inductive invariant (Spacer, re-checked)" in out
+    assert "inductive invariant for top_together (Spacer, re-checked)" in out
     code, _, err = run_cli("check", source, "--engine", "pdr", "--lemma", "top_together")
     assert code == 2 and "finds its own invariant" in err
 
@@ -343,3 +343,21 @@ def test_an_invariant_that_does_not_re_check_is_asked_for_again_then_inconclusiv
     monkeypatch.setattr(module, "recheck_invariant", lambda *args, **kwargs: "always bogus")
     r = pdr(Lockstep())
     assert r.verdict == "inconclusive" and r.reason == "always bogus"
+
+
+def test_a_hard_property_does_not_keep_an_easy_one_from_its_proof():
+    base = load_model_module("twophase").TwoPhase
+
+    class TwoPhaseEasy(base):
+        @invariant
+        def commit_announced(s):
+            """Inductive by itself: tm_commit sets both, and messages are never taken back."""
+            return (s.tm_state != "committed") | s.msgs.has(("Commit",))
+
+    model = TwoPhaseEasy(RM=("r1", "r2", "r3", "r4", "r5"))  # consistent takes Spacer about 100 s here
+    r = check(model, engine="pdr", max_seconds=8)
+    assert r.property("commit_announced").verdict == "holds"
+    assert r.property("consistent").verdict == "inconclusive" and "time bound" in r.property("consistent").reason
+    assert list(r.extra["invariants"]) == ["commit_announced"]
+    small = TwoPhaseEasy(RM=("r1", "r2"))
+    assert check(small, engine="explicit").property("commit_announced").verdict == "holds"

@@ -202,15 +202,14 @@ def _summary(result: Result) -> str:
 
 
 def _pdr_lines(result: Result) -> list[str]:
-    """The Spacer queries and time, and the inductive invariant found (at most 30 clauses shown)."""
-    extra = result.extra
-    lines = [f"  {extra.get('queries', 0)} Spacer quer{'y' if extra.get('queries', 0) == 1 else 'ies'}, {result.stats.seconds:.2f} s (Z3)"]
-    clauses = extra.get("invariant_clauses") or []
-    if clauses:
-        lines.append(f"  inductive invariant (Spacer, re-checked), {len(clauses)} clause{'s' if len(clauses) != 1 else ''}:")
+    """The Spacer queries and time, and the inductive invariant of each property proved (at most 30 clauses each)."""
+    queries = result.extra.get("queries", 0)
+    lines = [f"  {queries} Spacer quer{'y' if queries == 1 else 'ies'}, {result.stats.seconds:.2f} s (Z3)"]
+    for name, clauses in (result.extra.get("invariants") or {}).items():
+        lines.append(f"  inductive invariant for {name} (Spacer, re-checked), {len(clauses)} clause{'s' if len(clauses) != 1 else ''}:")
         lines.extend(f"    {c}" for c in clauses[:30])
         if len(clauses) > 30:
-            lines.append(f"    ... and {len(clauses) - 30} more (all of them: check(model, engine='pdr').extra['invariant_clauses'])")
+            lines.append(f"    ... and {len(clauses) - 30} more (all of them: check(model, engine='pdr').extra['invariants'])")
     return lines
 
 

@@ -33,8 +33,11 @@ answer is re-checked):
   and replayed on the reference semantics like every trace;
 - ``unknown``, the time bound and Ctrl-C give **inconclusive**.
 
-The invariant is reported in terms of the model's variables
-(:func:`describe_invariant`), one clause a line.
+Each property is asked about on its own (with the absence of model errors),
+so that a hard one does not keep the easy ones from their proofs; under a
+time bound each gets a fair share of what is left.  The invariant is reported
+in terms of the model's variables (:func:`describe_invariant`), one clause a
+line.
 
 Examples
 --------
@@ -247,8 +250,8 @@ def pdr(model: Model | Spec, *, properties: list[str] | None = None, keep_going:
     Returns
     -------
     Result
-        Engine ``"pdr"``.  ``holds`` only with an inductive invariant that was re-checked (its text is in
-        ``extra["invariant"]``, one clause a line, in the model's variables); ``violated`` with a shortest
+        Engine ``"pdr"``.  ``holds`` only with an inductive invariant that was re-checked (its clauses, in the
+        model's variables, are in ``extra["invariants"][name]``; each property is asked about on its own); ``violated`` with a shortest
         trace from bounded model checking, replayed; ``inconclusive`` with the reason otherwise.
         ``stats.depth`` is the length of the longest counterexample (0 when none).
 
@@ -268,74 +271,87 @@ def pdr(model: Model | Spec, *, properties: list[str] | None = None, keep_going:
     error_ob = None if z3.is_true(z3.simplify(no_error)) else Obligation(NO_ERROR, "no-error", no_error, role="no-error")
     results: dict[str, PropertyResult] = {}
     stop_reason = ""
-    invariant: Invariant | None = None
+    invariants: dict[str, Invariant] = {}
     queries = 0
     retries: list[str] = []  # re-checks that failed on the first try (then Spacer is asked again, carefully)
-    bmc_run: Unrolling | None = None
+    errors_proved = error_ob is None
+    bmc_run = Unrolling(spec, enc, list(targets), [], keep_going=True, timeout_s=None)
 
     def report(what: int) -> None:
         if progress is not None:
             progress(DepthStats("pdr", what, 0.0, queries, time.monotonic() - start, len(targets) + len(goals) - len(results)))
 
-    try:
-        open_ = list(targets)
-        errors_open = error_ob is not None
-        while open_ or errors_open:
-            checked = open_ + ([error_ob] if error_ob is not None and errors_open else [])
-            answer = z3.unknown
-            for careful in (False, True):
-                horn = _Horn(enc, deadline, careful)
-                horn.add_goal(*_obligation_parts(enc, checked))
-                queries += 1
-                answer = horn.query()
-                report(queries)
-                if answer == z3.sat:
-                    break
-                formula = horn.invariant()
-                why = recheck_invariant(enc, formula, checked, deadline)
-                if not why:
-                    break
-                if careful:
-                    raise _Stop(why)
-                retries.append(why)
-            if answer == z3.unsat:
-                invariant = Invariant(formula, describe_invariant(enc, formula))
-                for ob in open_:
-                    results[ob.name] = PropertyResult(ob.name, ob.kind, HOLDS, reason=PROVED)
-                open_, errors_open = [], False
-                break
-            # a violation (or a model error, raised from there) is reachable: bounded model checking finds a shortest one
-            if bmc_run is None:
-                bmc_run = Unrolling(spec, enc, list(open_), [], keep_going=True, timeout_s=None)
-            found = _bmc_until_violation(bmc_run, deadline, report)
-            if not found:
-                raise _Stop("Spacer reports a reachable violation that bounded model checking did not confirm")
-            for name in found:
-                results[name] = bmc_run.violations[name]
-            open_ = [ob for ob in open_ if ob.name not in results]
-            if not keep_going:
-                for ob in open_:
-                    results[ob.name] = PropertyResult(ob.name, ob.kind, INCONCLUSIVE, reason=STOPPED_EARLY)
-                break
-        for goal in goals:
-            if not keep_going and any(r.verdict == VIOLATED for r in results.values()):
-                results[goal.name] = PropertyResult(goal.name, goal.kind, INCONCLUSIVE, reason=STOPPED_EARLY)
-                continue
-            for careful in (False, True):
-                horn = _Horn(enc, deadline, careful)
-                horn.add_goal(goal.cond, None)
-                queries += 1
-                answer = horn.query()
-                report(queries)
-                if answer == z3.sat:
-                    break
-                why = recheck_invariant(enc, horn.invariant(), [], deadline, goal=goal.cond)
-                if not why:
-                    break
-                if careful:
-                    raise _Stop(why)
-                retries.append(why)
+    def ask(checked: list[Obligation], until: float | None, goal: z3.BoolRef | None = None) -> z3.BoolRef | None:
+        """Spacer's re-checked invariant for ``checked`` (or against ``goal``), or ``None`` when a violation is reachable."""
+        nonlocal queries
+        for careful in (False, True):
+            horn = _Horn(enc, until, careful)
+            horn.add_goal(*(_obligation_parts(enc, checked) if goal is None else (goal, None)))
+            queries += 1
+            answer = horn.query()
+            report(queries)
             if answer == z3.sat:
+                return None
+            formula = horn.invariant()
+            why = recheck_invariant(enc, formula, checked, until, goal=goal)
+            if not why:
+                return formula
+            if careful:
+                raise _Stop(why)
+            retries.append(why)
+        raise AssertionError("unreachable")
+
+    try:
+        # One query per property (each with the absence of model errors), so that a hard property does not keep
+        # the easy ones from their proofs; with a time bound each gets a fair share of what is left, and what runs
+        # out of its share is tried again with the rest.
+        units: list[list[Obligation]] = [[ob] for ob in targets] or ([[]] if error_ob is not None else [])
+        stopped = False
+        for _round in (1, 2):
+            timed_out: list[list[Obligation]] = []
+            for i, unit in enumerate(units):
+                if stopped or any(ob.name in results for ob in unit):
+                    continue
+                until = None if deadline is None else time.monotonic() + max(0.0, deadline - time.monotonic()) / (len(units) - i)
+                checked = unit + ([error_ob] if error_ob is not None else [])
+                try:
+                    formula = ask(checked, until)
+                except _Stop as stop:
+                    if str(stop) == "time bound reached" and deadline is not None and time.monotonic() < deadline - 0.05:
+                        timed_out.append(unit)
+                        continue
+                    raise
+                if formula is not None:
+                    errors_proved = True
+                    for ob in unit:
+                        results[ob.name] = PropertyResult(ob.name, ob.kind, HOLDS, reason=PROVED)
+                        invariants[ob.name] = Invariant(formula, describe_invariant(enc, formula))
+                    if not unit:
+                        invariants[NO_ERROR] = Invariant(formula, describe_invariant(enc, formula))
+                    continue
+                # a violation (or a model error, raised from there) is reachable: bounded model checking finds a shortest one
+                while not unit or not all(ob.name in results for ob in unit):
+                    found = _bmc_until_violation(bmc_run, deadline, report)
+                    if not found:
+                        raise _Stop("Spacer reports a reachable violation that bounded model checking did not confirm")
+                    for name in found:
+                        results[name] = bmc_run.violations[name]
+                    if not keep_going:
+                        stopped = True
+                        break
+            units = timed_out
+            if not units:
+                break
+        if stopped:
+            for ob in targets:
+                if ob.name not in results:
+                    results[ob.name] = PropertyResult(ob.name, ob.kind, INCONCLUSIVE, reason=STOPPED_EARLY)
+        if units:
+            raise _Stop("time bound reached")
+        for goal in goals:
+            if stopped:
+                results[goal.name] = PropertyResult(goal.name, goal.kind, INCONCLUSIVE, reason=STOPPED_EARLY)
+            elif ask([], deadline, goal=goal.cond) is None:
                 results[goal.name] = PropertyResult(goal.name, goal.kind, HOLDS, reason="a state satisfying the goal is reachable (Spacer)")
             else:
                 results[goal.name] = PropertyResult(goal.name, goal.kind, VIOLATED,
@@ -351,11 +367,12 @@ def pdr(model: Model | Spec, *, properties: list[str] | None = None, keep_going:
     ordered = sorted(results.values(), key=lambda r: order.get(r.name, len(order)))
     longest = max((len(r.counterexample) for r in ordered if r.counterexample is not None), default=0)
     stats = Stats(0, 0, longest, time.monotonic() - start)
+    clauses = list(dict.fromkeys(c for inv in invariants.values() for c in inv.clauses))
     extra: dict[str, Any] = {"derived_constants": spec.derived, "queries": queries,
-                             "invariant": str(invariant) if invariant is not None else None,
-                             "invariant_clauses": list(invariant.clauses) if invariant is not None else [],
-                             "model_errors_proved_impossible": error_ob is None or invariant is not None,
-                             "bmc_depth": bmc_run.depth if bmc_run is not None else 0, "spacer_retries": retries}
+                             "invariants": {name: list(inv.clauses) for name, inv in invariants.items()},
+                             "invariant": "\n".join(clauses) if clauses else None, "invariant_clauses": clauses,
+                             "model_errors_proved_impossible": errors_proved,
+                             "bmc_depth": bmc_run.depth, "spacer_retries": retries}
     return Result(spec.name, dict(spec.constants), "pdr", ordered, stats, stop_reason, extra)
 
 
