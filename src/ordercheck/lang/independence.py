@@ -95,6 +95,8 @@ _Value = tuple[frozenset[int], bool, str]
 
 
 class _Lanes:
+    """Which slots are whose lane, and for each IR node the lanes it reads (memoised over the shared IR graph)."""
+
     def __init__(self, spec: Spec, domain: str) -> None:
         self.spec = spec
         self.domain = domain
