@@ -305,7 +305,9 @@ def pdr(model: Model | Spec, *, properties: list[str] | None = None, keep_going:
         # One query per property (each with the absence of model errors), so that a hard property does not keep
         # the easy ones from their proofs; with a time bound each gets a fair share of what is left, and what runs
         # out of its share is tried again with the rest.
+        # A sometimes goal is a unit of its own: reached (Spacer's sat) or proved out of reach.
         units: list[list[Obligation]] = [[ob] for ob in targets] or ([[]] if error_ob is not None else [])
+        units += [[goal] for goal in goals]
         stopped = False
         for _round in (1, 2):
             timed_out: list[list[Obligation]] = []
@@ -313,8 +315,16 @@ def pdr(model: Model | Spec, *, properties: list[str] | None = None, keep_going:
                 if stopped or any(ob.name in results for ob in unit):
                     continue
                 until = None if deadline is None else time.monotonic() + max(0.0, deadline - time.monotonic()) / (len(units) - i)
-                checked = unit + ([error_ob] if error_ob is not None else [])
                 try:
+                    if unit and unit[0].kind == "sometimes":
+                        goal = unit[0]
+                        if ask([], until, goal=goal.cond) is None:
+                            results[goal.name] = PropertyResult(goal.name, goal.kind, HOLDS, reason="a state satisfying the goal is reachable (Spacer)")
+                        else:
+                            results[goal.name] = PropertyResult(goal.name, goal.kind, VIOLATED,
+                                                                reason="no reachable state satisfies the goal (proved by PDR, re-checked)")
+                        continue
+                    checked = unit + ([error_ob] if error_ob is not None else [])
                     formula = ask(checked, until)
                 except _Stop as stop:
                     if str(stop) == "time bound reached" and deadline is not None and time.monotonic() < deadline - 0.05:
@@ -343,19 +353,11 @@ def pdr(model: Model | Spec, *, properties: list[str] | None = None, keep_going:
             if not units:
                 break
         if stopped:
-            for ob in targets:
+            for ob in targets + goals:
                 if ob.name not in results:
                     results[ob.name] = PropertyResult(ob.name, ob.kind, INCONCLUSIVE, reason=STOPPED_EARLY)
         if units:
             raise _Stop("time bound reached")
-        for goal in goals:
-            if stopped:
-                results[goal.name] = PropertyResult(goal.name, goal.kind, INCONCLUSIVE, reason=STOPPED_EARLY)
-            elif ask([], deadline, goal=goal.cond) is None:
-                results[goal.name] = PropertyResult(goal.name, goal.kind, HOLDS, reason="a state satisfying the goal is reachable (Spacer)")
-            else:
-                results[goal.name] = PropertyResult(goal.name, goal.kind, VIOLATED,
-                                                    reason="no reachable state satisfies the goal (proved by PDR, re-checked)")
     except _Stop as stop:
         stop_reason = str(stop)
         if stop_reason == "time bound reached" and timeout_s is not None:
