@@ -77,7 +77,7 @@ from typing import Any
 
 import z3
 
-from ..lang.errors import InputError
+from ..lang.errors import InputError, ModelError
 from ..lang.model import Model
 from ..lang.spec import Spec
 from ..lang.types import BoolType, FinType, IntType, SetType
@@ -318,7 +318,10 @@ def pdr(model: Model | Spec, *, properties: list[str] | None = None, keep_going:
                 try:
                     if unit and unit[0].kind == "sometimes":
                         goal = unit[0]
-                        if ask([], until, goal=goal.cond) is None:
+                        if _bmc_reaches(spec, enc, goal, until):  # a goal a few steps away: BMC finds it sooner than Spacer
+                            results[goal.name] = PropertyResult(goal.name, goal.kind, HOLDS,
+                                                                reason="a state satisfying the goal is reachable (BMC)")
+                        elif ask([], until, goal=goal.cond) is None:
                             results[goal.name] = PropertyResult(goal.name, goal.kind, HOLDS, reason="a state satisfying the goal is reachable (Spacer)")
                         else:
                             results[goal.name] = PropertyResult(goal.name, goal.kind, VIOLATED,
@@ -376,6 +379,21 @@ def pdr(model: Model | Spec, *, properties: list[str] | None = None, keep_going:
                              "model_errors_proved_impossible": errors_proved,
                              "bmc_depth": bmc_run.depth, "spacer_retries": retries}
     return Result(spec.name, dict(spec.constants), "pdr", ordered, stats, stop_reason, extra)
+
+
+def _bmc_reaches(spec: Spec, enc: Encoding, goal: Obligation, until: float | None) -> bool:
+    """Whether bounded model checking reaches ``goal`` within half the time to ``until`` (no time bound: 20 states)."""
+    stop = None if until is None else time.monotonic() + max(0.0, until - time.monotonic()) / 2
+    run = Unrolling(spec, enc, [], [goal], timeout_s=None)
+    while not run.done and (len(run.path) < 20 if stop is None else time.monotonic() < stop):
+        run.timed.deadline, run.timed.timeout_s = stop, None if stop is None else max(0.001, stop - time.monotonic())
+        try:
+            run.advance()
+        except ModelError:
+            return False  # a model error is reported by the properties' queries, with its trace
+        except KeyboardInterrupt:
+            raise _Stop("interrupted") from None
+    return goal.name in run.reached
 
 
 def _bmc_until_violation(run: Unrolling, deadline: float | None, report: Callable[[int], None]) -> list[str]:
