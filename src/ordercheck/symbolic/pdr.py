@@ -236,8 +236,9 @@ def pdr(model: Model | Spec, *, properties: list[str] | None = None, keep_going:
     model : Model or Spec
         A model instance (or its traced spec).
     properties : list of str, optional
-        Check only these properties (all by default).  A ``sometimes`` goal is ``holds`` when Spacer shows
-        a state satisfying it reachable, ``violated`` when it proves (and the re-check confirms) none is.
+        Check only these properties (all by default).  A ``sometimes`` goal is ``holds`` when BMC (first, with
+        half its share of the time) or Spacer reaches a state satisfying it, ``violated`` when Spacer proves
+        (and the re-check confirms) that none is reachable.
     keep_going : bool
         After a violation, go on proving or refuting the other properties (each violation its own shortest trace).
     deadlock : bool
