@@ -33,7 +33,7 @@ from .report.result import Result, Stats
 
 __all__ = ["ENGINES", "check"]
 
-ENGINES = ("auto", "explicit", "bmc", "induction")
+ENGINES = ("auto", "explicit", "bmc", "induction", "pdr")
 
 TOLERANCE_SHARE = 2.0
 """Without ``max_seconds``, ``tolerance=True`` may take this many times the check's own time ..."""
@@ -73,7 +73,9 @@ def check(
         ``"explicit"``: breadth-first search over every reachable state; ``"bmc"``: bounded model checking with
         Z3 up to ``depth`` states (:func:`ordercheck.symbolic.bmc`); ``"induction"``: k-induction with Z3, for
         k up to ``depth`` (default 10), using the model's ``@lemma`` invariants or ``lemmas``
-        (:func:`ordercheck.symbolic.induction`); ``"auto"`` (default): the explicit search, and when it hits a
+        (:func:`ordercheck.symbolic.induction`); ``"pdr"``: IC3/PDR with Z3's Spacer, which finds the inductive
+        invariant itself (:func:`ordercheck.symbolic.pdr`; ``holds`` only with that invariant re-checked);
+        ``"auto"`` (default): the explicit search, and when it hits a
         bound the reason says which symbolic engine to try.
     properties : list of str, optional
         Check only these properties.
@@ -132,14 +134,19 @@ def check(
         raise InputError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     validate_bounds(max_states=max_states, max_seconds=max_seconds, max_depth=max_depth, max_memory=max_memory)
     spec = spec_of(model)
-    if engine in ("bmc", "induction"):
+    if engine in ("bmc", "induction", "pdr"):
         if max_memory is not None:
             raise InputError(f"--engine {engine} does not take a memory bound (max_memory bounds the explicit search); drop it")
         if tolerance or symmetry is not None or workers != 1 or backend not in ("auto", "scalar"):
             raise InputError(f"--engine {engine} works alone: tolerance, symmetry, backends and workers belong to the explicit engine")
-        from .symbolic import bmc, induction
+        from .symbolic import bmc, induction, pdr
 
         timeout = max_seconds
+        if engine == "pdr":
+            if lemmas is not None or depth is not None:
+                raise InputError("--engine pdr finds its own invariant: --depth and --lemma belong to bmc and induction")
+            return pdr(model, properties=properties, keep_going=keep_going, deadlock=deadlock, timeout_s=timeout,
+                       progress=progress)  # type: ignore[arg-type]
         if engine == "bmc":
             if depth is None:
                 raise InputError("--engine bmc needs --depth N: how many states deep to look for a violation")

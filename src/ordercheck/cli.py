@@ -88,9 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--continue", dest="keep_going", action="store_true", help="keep searching after a violation; report every violated property")
     c.add_argument("--engine", choices=ENGINES, default="auto",
                    help="explicit (BFS over every state), bmc (Z3 bounded model checking to --depth), induction (Z3 k-induction "
-                        "to k = --depth, default 10), auto (explicit; says which to try when a bound is hit)")
+                        "to k = --depth, default 10), pdr (Z3 Spacer's IC3/PDR: proves invariants without lemmas and prints the "
+                        "inductive invariant it finds), auto (explicit; says which to try when a bound is hit)")
     c.add_argument("--depth", type=_positive_int, default=None, metavar="N",
                    help="bmc: look for violations in executions of up to N states; induction: try k up to N")
+    c.add_argument("--independence", action="store_true",
+                   help="say whether the protocol treats orders independently (no action reads two orders together), so that "
+                        "one order's verdict holds for any number of orders; or which action reads two orders")
     c.add_argument("--vacuity", action="store_true",
                    help="also look (with Z3) for what would make the verdicts hollow: no initial state, actions never enabled, "
                         "implications whose premise never holds")
@@ -238,6 +242,8 @@ def _summary(result: Result) -> str:
     if result.engine in ("bmc", "induction"):
         reached = "k" if result.engine == "induction" else "depth"
         lines.append(f"  {reached} {s.depth}, {s.seconds:.2f} s (Z3)")
+    elif result.engine == "pdr":
+        lines.extend(_pdr_lines(result))
     else:
         lines.append(f"  {s.distinct_states:,} distinct states, {s.generated_states:,} generated, depth {s.depth}, "
                      f"{s.seconds:.2f} s ({s.states_per_second:,.0f} states/s)")
@@ -267,6 +273,34 @@ def _shown_verdict(p: PropertyResult) -> tuple[str, str]:
     if _not_checked(p):
         return "not checked", ""
     return p.verdict, p.reason if p.reason and p.verdict != HOLDS else ""
+
+
+def _pdr_lines(result: Result) -> list[str]:
+    """The Spacer queries and time, and the inductive invariant of each property proved (at most 30 clauses each)."""
+    queries = result.extra.get("queries", 0)
+    lines = [f"  {queries} Spacer quer{'y' if queries == 1 else 'ies'}, {result.stats.seconds:.2f} s (Z3)"]
+    for name, clauses in (result.extra.get("invariants") or {}).items():
+        lines.append(f"  inductive invariant for {name} (Spacer, re-checked), {len(clauses)} clause{'s' if len(clauses) != 1 else ''}:")
+        lines.extend(f"    {c}" for c in clauses[:30])
+        if len(clauses) > 30:
+            lines.append(f"    ... and {len(clauses) - 30} more (all of them: check(model, engine='pdr').extra['invariants'])")
+    return lines
+
+
+def _independence(source: ModelSource, model: Model) -> str:
+    """The data-independence finding (:mod:`ordercheck.lang.independence`), on an instance with at least two orders."""
+    from .lang.independence import order_independence
+
+    if source.design is not None and source.design.orders < 2:
+        # one order hides what two orders' bindings would read of each other: analyse the design with two
+        import dataclasses
+
+        model = dataclasses.replace(source.design, orders=2).model()
+    spec = spec_of(model)
+    found = order_independence(spec)
+    orders = spec.constants.get("ORDER")
+    note = f" (analysed with {len(orders)} order{'s' if len(orders) != 1 else ''})" if orders is not None else ""
+    return str(found) + note
 
 
 def _engine_line(result: Result) -> str:
@@ -481,6 +515,8 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if args.coverage:
             for line in _coverage_lines(spec, args, source.design is not None):
                 out.write(line + "\n")
+        if args.independence:
+            out.write(f"  orders: {_independence(source, model)}\n")
         if args.vacuity:
             from .symbolic import vacuity
 

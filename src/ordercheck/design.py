@@ -32,6 +32,7 @@ Examples
 
 from __future__ import annotations
 
+import ast
 import difflib
 import math
 import re
@@ -64,7 +65,8 @@ __all__ = ["KNOWN_ROLES", "MAX_FILE_BYTES", "Design", "DesignError", "design_fro
 
 PROTOCOL_KNOBS = tuple(f.name for f in fields(Protocol))
 TOP_KEYS = ("name", "description", "orders", "failure_domains", "node", "protocol", "check")
-CHECK_KEYS = ("properties", "property", "faults", "max_states", "max_seconds")
+CHECK_KEYS = ("properties", "property", "faults", "max_states", "max_seconds", "lemma")
+LEMMA_KEYS = ("name", "expr", "description")
 FAULT_KEYS = ("kinds", "budget", "domain")
 PROPERTY_KEYS = ("name", "kind", "k", "domain", "description")
 NODE_KEYS = ("name", "role", "replication")
@@ -254,11 +256,14 @@ class Design:
     properties: list[PropertySpec]
     max_states: int | None = None
     max_seconds: float | None = None
+    lemmas: list[tuple[str, str]] = field(default_factory=list)
     model_class: type[Model] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         base = design_model(self.name, self.topology, self.protocol, orders=self.orders, faults=self.faults,
                             properties=self.properties, replication=self.replication)
+        if self.lemmas:
+            base = _with_lemmas(base, self.lemmas)
 
         def __init__(model: Model, **constants: Any) -> None:
             # ``--const NODE=a,b`` would replace the topology by bare names: say so in the design's terms.
@@ -445,10 +450,15 @@ def _design(reader: _Reader) -> Design:
     primary = next((n for n in topology.nodes if topology.role(n) == "primary"), "")
     protocol, replication = _protocol(reader, data_nodes, primary, {topology.role(n) for n in topology.nodes})
     faults, properties, limits = _check(reader, topology)
+    lemmas = _lemmas(reader)
     try:
-        return Design(path, name, description, orders, topology, protocol, replication, faults, properties, *limits)
+        design = Design(path, name, description, orders, topology, protocol, replication, faults, properties, *limits, lemmas=lemmas)
+        if lemmas:
+            design.model()  # trace now, so that a lemma that is not a condition over the design's variables is located
+        return design
     except ModelError as exc:
         key = tuple(getattr(exc, "key", ("protocol",)))
+        key = next((("check", "lemma", i, "expr") for i, (label, _) in enumerate(lemmas) if f"lemma {label!r}" in exc.message), key)
         if len(key) >= 2 and key[0] == "node" and isinstance(key[1], str):
             # The family names nodes; the file numbers its [[node]] tables.
             key = ("node", list(topology.nodes).index(key[1]), *key[2:])
@@ -656,3 +666,73 @@ def _faults(reader: _Reader, topology: Topology, table: Any) -> FaultSettings:
     domain = reader.typed(table.get("domain", "node"), str, at + ("domain",), "a failure-domain name")
     _check_domain(reader, topology, domain, at + ("domain",))
     return FaultSettings(tuple(kinds), budget, domain)
+
+
+def _lemmas(reader: _Reader) -> list[tuple[str, str]]:
+    """The ``[[check.lemma]]`` tables: a name and a condition over the design model's variables, for ``--engine induction``."""
+    section = reader.data.get("check", {})
+    entries = section.get("lemma", []) if isinstance(section, dict) else []
+    if not isinstance(entries, list):
+        raise reader.error(("check", "lemma"), "write each lemma as a [[check.lemma]] table with name and expr")
+    out: list[tuple[str, str]] = []
+    for i, entry in enumerate(entries):
+        at: tuple[Any, ...] = ("check", "lemma", i)
+        if not isinstance(entry, dict):
+            raise reader.error(at, "each lemma is a table with name and expr")
+        reader.unknown_keys(entry, LEMMA_KEYS, at)
+        name = reader.typed(entry.get("name", f"lemma {i + 1}"), str, at + ("name",), "a string")
+        if "expr" not in entry:
+            raise reader.error(at, "a lemma needs expr = \"...\": a condition over the design's variables, such as \"acked <= submitted\"")
+        text = reader.typed(entry["expr"], str, at + ("expr",), "a condition written as a string")
+        try:
+            tree = ast.parse(text.strip(), mode="eval")
+        except SyntaxError as exc:
+            raise reader.error(at + ("expr",), f"not an expression: {exc.msg}") from None
+        for node in ast.walk(tree):
+            named = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+            if named.startswith("_"):
+                raise reader.error(at + ("expr",), f"{named!r}: names starting with _ are not part of a design")
+            if isinstance(node, ast.BoolOp | ast.Not):
+                raise reader.error(at + ("expr",), "use &, | and ~ (and, or and not cannot combine conditions over states)")
+        if name in [n for n, _ in out]:
+            raise reader.error(at + ("name",), f"two lemmas are both called {name!r}")
+        out.append((name, text.strip()))
+    return out
+
+
+def _with_lemmas(cls: type[Model], lemmas: list[tuple[str, str]]) -> type[Model]:
+    """A subclass of a design's model with each lemma declared ``@lemma`` (checked as an invariant, assumed by induction)."""
+    from .lang import lemma as lemma_decorator
+    from .lang.model import Const, Var, _declarations
+
+    # the design's variables and constants, and the framework's fault state
+    names = [n for n, d in _declarations(cls).items() if isinstance(d, (Var, Const))] + ["up", "faults_spent", "disk_losses", "copy_losses"]
+
+    def make(label: str, code: Any) -> Any:
+        def body(s: Any) -> Any:
+            from .lang import exists, forall, implies, ite
+            from .lang.values import to_bool
+
+            scope = {"__builtins__": {}, "forall": forall, "exists": exists, "implies": implies, "ite": ite,
+                     **{name: getattr(s, name) for name in names if name not in ("faults_spent", "disk_losses", "copy_losses") or hasattr(s, name)}}
+            try:
+                result = eval(code, scope)
+                to_bool(result)
+                return result
+            except ModelError as exc:
+                raise ModelError(f"lemma {label!r}: {exc.message}") from None
+            except Exception as exc:  # a name the design lacks, a wrong type: the lemma's mistake, located at its key
+                known = f" (the design's variables and constants: {', '.join(names)})" if isinstance(exc, NameError) else ""
+                raise ModelError(f"lemma {label!r}: {type(exc).__name__}: {exc}{known}") from None
+
+        return body
+
+    ns: dict[str, Any] = {}
+    for i, (label, text) in enumerate(lemmas):
+        body = make(label, compile(text, f"<lemma {label}>", "eval"))
+        body.__name__ = f"lemma_{i}"
+        body.__doc__ = f"{label} (a lemma of the design)"
+        decl = lemma_decorator(body)
+        decl.label = label
+        ns[f"_design_lemma_{i}"] = decl
+    return type(cls.__name__, (cls,), ns)
