@@ -142,6 +142,7 @@ replication = "sync"
 family = "replicated-log"
 ack = "primary.disk and 1 of sync.disk"
 promote = "{promote}"
+log_order = {log_order}
 [check]
 faults = {{ kinds = ["crash", "disk-loss"], budget = 1 }}
 [[check.property]]
@@ -151,10 +152,18 @@ kind = "visible_after_failover"
 """
 
 
-def _design(tmp_path, orders, promote):
-    path = tmp_path / f"d-{orders}-{promote}.toml"
-    path.write_text(textwrap.dedent(DESIGN.format(orders=orders, promote=promote)))
+def _design(tmp_path, orders, promote, log_order=False):
+    # log_order = false: orders replicate independently (no shared log), the setting the argument applies to
+    path = tmp_path / f"d-{orders}-{promote}-{log_order}.toml"
+    path.write_text(textwrap.dedent(DESIGN.format(orders=orders, promote=promote, log_order=str(log_order).lower())))
     return load_design(path)
+
+
+def test_a_shared_log_makes_orders_depend_on_each_other(tmp_path):
+    # With log_order (the default) an order's position depends on the orders before it: not independent.
+    found = order_independence(spec_of(_design(tmp_path, 2, "any", log_order=True).model()))
+    assert not found.independent
+    assert any("log" in reason for reason in found.reasons)
 
 
 @pytest.mark.parametrize("promote", ["any"])

@@ -706,7 +706,7 @@ def _with_lemmas(cls: type[Model], lemmas: list[tuple[str, str]]) -> type[Model]
     from .lang.model import Const, Var, _declarations
 
     # the design's variables and constants, and the framework's fault state
-    names = [n for n, d in _declarations(cls).items() if isinstance(d, (Var, Const))] + ["up", "faults_spent", "disk_losses", "copy_losses"]
+    names = [n for n, d in _declarations(cls).items() if isinstance(d, (Var, Const))] + ["up", "faults_spent", "disk_losses"]
 
     def make(label: str, code: Any) -> Any:
         def body(s: Any) -> Any:
@@ -714,7 +714,7 @@ def _with_lemmas(cls: type[Model], lemmas: list[tuple[str, str]]) -> type[Model]
             from .lang.values import to_bool
 
             scope = {"__builtins__": {}, "forall": forall, "exists": exists, "implies": implies, "ite": ite,
-                     **{name: getattr(s, name) for name in names if name not in ("faults_spent", "disk_losses", "copy_losses") or hasattr(s, name)}}
+                     **{name: getattr(s, name) for name in names if name not in ("faults_spent", "disk_losses") or hasattr(s, name)}}
             try:
                 result = eval(code, scope)
                 to_bool(result)
