@@ -248,7 +248,7 @@ def mutated_json(draw: st.DrawFn, base: Any) -> Any:
 
 
 @pytest.mark.parametrize("command", ["replay", "explain"])
-@_settings(40)
+@_settings(12)
 @given(data=st.data())
 def test_fuzzed_itf_traces(workdir: Path, trace: dict[str, Any], command: str, data: st.DataObject) -> None:
     doc = data.draw(mutated_json(trace))
