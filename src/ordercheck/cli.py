@@ -13,7 +13,7 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from .api import ENGINES, check
 from .explicit.levels import BACKENDS, STORE_CHOICES
@@ -25,6 +25,7 @@ from .lang.spec import Spec
 from .lang.types import describe_value
 from .replay import replay_trace
 from .report.ci import Checked, write_reports
+from .report.escape import TerminalStream
 from .report.explain import explain_trace
 from .report.itf import read_itf, write_itf
 from .report.json_doc import result_to_json
@@ -746,8 +747,9 @@ def _cmd_tune(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run the command line; returns the exit code."""
-    out = out or sys.stdout
-    err = err or sys.stderr
+    # Names from models, designs and traces may hold control characters: never written raw.
+    out = cast(TextIO, TerminalStream(out or sys.stdout))
+    err = cast(TextIO, TerminalStream(err or sys.stderr))
     import contextlib
 
     try:

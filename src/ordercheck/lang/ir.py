@@ -56,6 +56,7 @@ __all__ = [
     "inter",
     "ite",
     "le",
+    "lookup",
     "lt",
     "mod",
     "mul",
@@ -80,7 +81,7 @@ BOOL = BoolType()
 class Expr:
     """One IR node: an operator, its argument nodes, its type and operator data."""
 
-    __slots__ = ("_hash", "args", "data", "op", "type")
+    __slots__ = ("_hash", "_rep", "args", "data", "op", "type")
 
     def __init__(self, op: str, args: tuple[Expr, ...], type: ScalarType, data: Any = None) -> None:
         self.op = op
@@ -88,16 +89,46 @@ class Expr:
         self.type = type
         self.data = data
         self._hash = hash((op, args, type, data))
+        self._rep: Expr | None = None  # a structurally equal node found earlier (see __eq__)
 
     def __hash__(self) -> int:
         return self._hash
+
+    def _root(self) -> Expr:
+        node = self
+        while node._rep is not None:
+            node = node._rep
+        if node is not self:
+            self._rep = node
+        return node
 
     def __eq__(self, other: object) -> bool:
         if self is other:
             return True
         if not isinstance(other, Expr) or self._hash != other._hash:
             return False
-        return self.op == other.op and self.data == other.data and self.type == other.type and self.args == other.args
+        a0, b0 = self._root(), other._root()
+        if a0 is b0:
+            return True
+        # Structural, without recursion: a deep expression (a long chain built by a model's loop) must not
+        # exhaust Python's stack.  Nodes found equal are linked (union-find), so equal nodes built twice
+        # compare in constant time afterwards, whatever their depth.
+        pending = [(a0, b0)]
+        same: dict[tuple[int, int], tuple[Expr, Expr]] = {}
+        while pending:
+            a, b = pending.pop()
+            a, b = a._root(), b._root()
+            if a is b or (id(a), id(b)) in same:
+                continue
+            if a._hash != b._hash or a.op != b.op or a.data != b.data or a.type != b.type or len(a.args) != len(b.args):
+                return False
+            same[id(a), id(b)] = (a, b)
+            pending.extend(zip(a.args, b.args))
+        for a, b in same.values():
+            ra, rb = a._root(), b._root()
+            if ra is not rb:
+                rb._rep = ra
+        return True
 
     @property
     def is_const(self) -> bool:
@@ -147,16 +178,15 @@ def not_(a: Expr) -> Expr:
 
 
 def and_(*items: Expr) -> Expr:
-    args: list[Expr] = []
+    found: dict[Expr, None] = {}  # ordered and hashed: one conjunct among thousands is found at once
     for item in items:
         if item.is_const:
             if not item.data:
                 return FALSE
             continue
-        parts = item.args if item.op == "and" else (item,)
-        for p in parts:
-            if p not in args:
-                args.append(p)
+        for p in item.args if item.op == "and" else (item,):
+            found.setdefault(p)
+    args = list(found)
     if not args:
         return TRUE
     if len(args) == 1:
@@ -165,16 +195,15 @@ def and_(*items: Expr) -> Expr:
 
 
 def or_(*items: Expr) -> Expr:
-    args: list[Expr] = []
+    found: dict[Expr, None] = {}  # ordered and hashed: one conjunct among thousands is found at once
     for item in items:
         if item.is_const:
             if item.data:
                 return TRUE
             continue
-        parts = item.args if item.op == "or" else (item,)
-        for p in parts:
-            if p not in args:
-                args.append(p)
+        for p in item.args if item.op == "or" else (item,):
+            found.setdefault(p)
+    args = list(found)
     if not args:
         return FALSE
     if len(args) == 1:
@@ -342,6 +371,49 @@ def table(a: Expr, values: Iterable[Any], type: ScalarType) -> Expr:
     if isinstance(type, FinType) and a.type == type and entries == tuple(range(len(entries))):
         return a
     return Expr("table", (a,), type, entries)
+
+
+LOOKUP_CHAIN = 8
+"""Up to this many entries a lookup is a chain of equality tests; more are split in halves (depth ~log2 n)."""
+
+
+def lookup(index: Expr, entries: Iterable[Expr]) -> Expr:
+    """``entries[index]`` for a Fin ``index`` (one entry per value of its type): a map read at a state key.
+
+    A few entries give the chain ``ite(index == 0, e0, ite(index == 1, e1, ... e_last))``; more
+    give a balanced tree that splits on which half ``index`` is in (a ``table`` to a Bool), so a
+    map over a thousand nodes does not nest a thousand deep in the IR, in generated code or in Z3.
+
+    >>> i = var(0, FinType(tuple(range(20))))
+    >>> xs = [var(k + 1, IntType(0, 3)) for k in range(20)]
+    >>> deep = lookup(i, xs)
+    >>> deep.op, deep.args[0].op
+    ('ite', 'table')
+    >>> max_depth = lambda e: 1 + max((max_depth(a) for a in e.args), default=0)
+    >>> max_depth(deep) < 12
+    True
+    """
+    items = tuple(entries)
+    if not isinstance(index.type, FinType) or len(items) != len(index.type.values) or not items:
+        raise ValueError("a lookup needs one entry per value of a Fin index")
+    if index.is_const:
+        return items[index.data]
+    fin = index.type
+
+    def chain(lo: int, hi: int) -> Expr:
+        result = items[hi - 1]
+        for i in range(hi - 2, lo - 1, -1):
+            result = ite(eq(index, const(fin, i)), items[i], result)
+        return result
+
+    def tree(lo: int, hi: int) -> Expr:
+        if hi - lo <= LOOKUP_CHAIN:
+            return chain(lo, hi)
+        mid = (lo + hi) // 2
+        low_half = table(index, [v < mid for v in range(len(items))], BOOL)
+        return ite(low_half, tree(lo, mid), tree(mid, hi))
+
+    return tree(0, len(items))
 
 
 def _set_type(a: Expr) -> SetType:

@@ -681,9 +681,7 @@ class MapVal(Val):
                 return MapVal(entry.type, entry.entries, (self.loc[0], self.loc[1] + (i,)))
             return entry
         index = fin_index(dom, key, "indexing a map")
-        result = self.entries[-1]
-        for i in range(len(self.entries) - 2, -1, -1):
-            result = merge(ir.eq(index, ir.const(dom, i)), self.entries[i], result)
+        result = _lookup(index, self.entries)
         if isinstance(result, MapVal) and self.loc is not None:
             return MapVal(result.type, result.entries, (self.loc[0], self.loc[1] + (index,)))
         return result
@@ -725,6 +723,16 @@ def make_val(expr: ir.Expr) -> ScalarVal:
     if isinstance(t, FinType):
         return FinVal(expr)
     return SetVal(expr)
+
+
+def _lookup(index: ir.Expr, entries: tuple[Any, ...]) -> Any:
+    """``entries[index]`` for a state index: scalars by :func:`ir.lookup` (no nesting per entry), maps entry by entry."""
+    if all(isinstance(e, MapVal) for e in entries):
+        first = entries[0]
+        return MapVal(first.type, tuple(_lookup(index, tuple(e.entries[j] for e in entries)) for j in range(len(first.entries))))
+    if all(isinstance(e, ScalarVal) for e in entries):
+        return make_val(ir.lookup(index, [e.expr for e in entries]))
+    raise ModelError("cannot choose between values of different kinds")
 
 
 def merge(cond: ir.Expr, a: Any, b: Any) -> Any:

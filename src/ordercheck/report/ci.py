@@ -46,13 +46,13 @@ import re
 import tomllib
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from ..lang.errors import SourceLocation
 from ..lang.spec import Spec
+from .escape import markdown_safe, xml_chars
 from .explain import explain_trace
 from .mermaid import render_mermaid
 from .result import HOLDS, INCONCLUSIVE, VIOLATED, PropertyResult, Result
@@ -109,7 +109,7 @@ def _uri(path: str | os.PathLike[str], root: Path) -> tuple[str, bool]:
 
 def _clean(text: str) -> str:
     """Text that XML 1.0 can hold: control characters other than tab and newline become U+FFFD."""
-    return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]", "\ufffd", text)
+    return xml_chars(text)
 
 
 def _failure_text(p: PropertyResult, spec: Spec | None) -> str:
@@ -329,6 +329,10 @@ def junit_xml(checked: list[Checked], *, root: str | os.PathLike[str] | None = N
     for kind, count in totals.items():
         top.set(kind, str(count))
     top.set("time", f"{total_time:.3f}" if timings else "0")
+    for element in top.iter():  # every name and message: only characters XML 1.0 can hold
+        element.attrib = {k: xml_chars(v) for k, v in element.attrib.items()}
+        if element.text:
+            element.text = xml_chars(element.text)
     ET.indent(top)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(top, encoding="unicode") + "\n"
 
@@ -455,7 +459,6 @@ def sarif_text(checked: list[Checked], *, root: str | os.PathLike[str] | None = 
 # ----------------------------------------------------------------------------- Markdown
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 _ICONS = {HOLDS: "\u2705 holds", VIOLATED: "\u274c violated", INCONCLUSIVE: "\u26a0\ufe0f inconclusive", "error": "\U0001f4a5 error"}
 
 
@@ -467,9 +470,7 @@ def md_text(text: str) -> str:
     >>> md_text("a|b <script> *x*")
     'a\\\\|b &lt;script&gt; \\\\*x\\\\*'
     """
-    text = " ".join(str(text).split())
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    return markdown_safe(" ".join(str(text).split()))
 
 
 def markdown_summary(checked: list[Checked], *, root: str | os.PathLike[str] | None = None, timings: bool = True,
@@ -510,7 +511,7 @@ def markdown_summary(checked: list[Checked], *, root: str | os.PathLike[str] | N
             secs = f"{r.stats.seconds:.2f} s" if timings else ""
             rows.append(f"| {title} | {md_text(p.name)} | {_ICONS.get(p.verdict, p.verdict)} | {trace} | {r.stats.distinct_states:,} | {secs} |")
             if p.counterexample is not None:
-                body = [f"<details><summary>{escape(item.name)}: {escape(p.name)}</summary>", ""]
+                body = [f"<details><summary>{markdown_safe(item.name)}: {markdown_safe(p.name)}</summary>", ""]
                 body += [f"- {md_text(s)}" for s in explain_trace(p.counterexample, item.spec)]
                 if diagrams:
                     body += ["", "```mermaid", render_mermaid(p.counterexample, item.spec), "```"]

@@ -48,6 +48,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..lang.spec import Spec
+from .escape import mermaid_safe, terminal_safe
 from .explain import (
     MEDIA,
     Event,
@@ -64,7 +65,6 @@ from .trace import Trace, step_of_state
 
 __all__ = ["mermaid_text", "render_mermaid"]
 
-_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _-.,()'=+*/[]:!?@$^~")
 _INTO = {"memory": "into memory", "os-cache": "into the OS cache", "disk": "onto disk"}
 FAULT_FILL = "rgb(255, 224, 224)"
 FAILOVER_FILL = "rgb(255, 243, 205)"
@@ -90,13 +90,7 @@ def mermaid_text(text: str, *, colon: bool = True) -> str:
     >>> mermaid_text("a: b", colon=False)
     'a#58; b'
     """
-    out = []
-    for ch in " ".join(text.split()):
-        if ch in _SAFE and (colon or ch != ":"):
-            out.append(ch)
-        else:
-            out.append(f"#{ord(ch)};")
-    return "".join(out)
+    return mermaid_safe(text, colon=colon)
 
 
 class _Diagram:
@@ -131,7 +125,7 @@ class _Diagram:
 
 def _comment(trace: Trace) -> str:
     what = f"model {trace.model}" + (f", property {trace.property}" if trace.property else "")
-    return "    %% ordercheck counterexample: " + " ".join(what.replace("%", "").split())
+    return "    %% ordercheck counterexample: " + terminal_safe(" ".join(what.replace("%", "").split()))
 
 
 def _label(scene: Scene, node: Any) -> str:

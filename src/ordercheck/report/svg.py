@@ -24,11 +24,11 @@ True
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
 from typing import Any
 
 from ..domain.topology import Topology
 from ..lang.spec import Spec
+from .escape import xml_safe
 from .explain import Breaking, Scene, breaking_failures, name_of, read_scene
 from .result import Result
 from .trace import Step, Trace
@@ -42,7 +42,7 @@ _HIDDEN_KINDS = ("replication",)
 
 
 def _x(text: Any) -> str:
-    return escape(str(text), quote=True)
+    return xml_safe(text)
 
 
 def scene_of_topology(topology: Topology) -> Scene:

@@ -237,6 +237,12 @@ class Encoding:
 
     def bounds(self, e: ir.Expr) -> tuple[int, int]:
         """A sound interval of the values of integer expression ``e`` (computed here, not taken from the IR)."""
+        for node in ir.walk([e]):  # children first, iteratively: a deep expression does not exhaust the stack
+            if node not in self._bounds and node.type.__class__ is IntType:
+                self._bounds_of(node)
+        return self._bounds_of(e)
+
+    def _bounds_of(self, e: ir.Expr) -> tuple[int, int]:
         found = self._bounds.get(e)
         if found is not None:
             return found
@@ -248,28 +254,28 @@ class Encoding:
             assert isinstance(t, IntType)
             r = (t.lo, t.hi)
         elif op == "add":
-            (alo, ahi), (blo, bhi) = self.bounds(a[0]), self.bounds(a[1])
+            (alo, ahi), (blo, bhi) = self._bounds_of(a[0]), self._bounds_of(a[1])
             r = (alo + blo, ahi + bhi)
         elif op == "sub":
-            (alo, ahi), (blo, bhi) = self.bounds(a[0]), self.bounds(a[1])
+            (alo, ahi), (blo, bhi) = self._bounds_of(a[0]), self._bounds_of(a[1])
             r = (alo - bhi, ahi - blo)
         elif op == "mul":
-            (alo, ahi), (blo, bhi) = self.bounds(a[0]), self.bounds(a[1])
+            (alo, ahi), (blo, bhi) = self._bounds_of(a[0]), self._bounds_of(a[1])
             corners = [p * q for p in (alo, ahi) for q in (blo, bhi)]
             r = (min(corners), max(corners))
         elif op == "neg":
-            lo, hi = self.bounds(a[0])
+            lo, hi = self._bounds_of(a[0])
             r = (-hi, -lo)
         elif op == "floordiv":
-            lo, hi = self.bounds(a[0])
+            lo, hi = self._bounds_of(a[0])
             m = max(abs(lo), abs(hi))
             r = (-m, m)
         elif op == "mod":
-            (alo, ahi), (blo, bhi) = self.bounds(a[0]), self.bounds(a[1])
+            (alo, ahi), (blo, bhi) = self._bounds_of(a[0]), self._bounds_of(a[1])
             m = max(abs(blo), abs(bhi))
             r = (min(-m, alo), max(m, ahi))
         elif op == "ite":
-            (alo, ahi), (blo, bhi) = self.bounds(a[1]), self.bounds(a[2])
+            (alo, ahi), (blo, bhi) = self._bounds_of(a[1]), self._bounds_of(a[2])
             r = (min(alo, blo), max(ahi, bhi))
         elif op == "table":
             r = (min(e.data), max(e.data))
