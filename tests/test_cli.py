@@ -246,7 +246,7 @@ def test_trace_out_then_replay_still_violates(tmp_path: Path) -> None:
     trace = tmp_path / "diehard.itf.json"
     code, out, _ = run_cli("check", DIEHARD, "--trace-out", trace, "--quiet")
     assert code == 1
-    assert f"counterexample written to {trace}" in out
+    assert f"counterexample of not_solved written to {trace}" in out
     doc = json.loads(trace.read_text())
     assert doc["#meta"]["model"] == "DieHard" and doc["#meta"]["property"] == "not_solved"
     assert len(doc["states"]) == 7

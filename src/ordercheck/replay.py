@@ -5,6 +5,12 @@ states.  :func:`replay_trace` maps each step back onto the model's bindings
 and says whether the trace is still an execution of the model and still
 reaches what it showed.
 
+Before that, :func:`trace_misfit` says whether the trace belongs to this model
+at all: the same variables, every value of the type the model declares, each
+action's parameters named as the model names them.  A trace of another model
+(or design) is not a trace that "no longer violates": the command line reports
+it as an error (exit code 2), never as a fix (exit code 0).
+
 Examples
 --------
 >>> from ordercheck import Model, Var, Int, action, invariant, require, check
@@ -25,13 +31,15 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .lang.interpret import CheckFailed, enabled, fire, holds
 from .lang.model import Model, spec_of
 from .lang.spec import Spec, State
+from .lang.types import BoolType, FinType, IntType, MapType, SetType, ValueType, describe_value
 from .report.trace import Trace
 
-__all__ = ["ReplayOutcome", "replay_trace"]
+__all__ = ["ReplayOutcome", "replay_trace", "trace_misfit", "value_misfit"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,99 @@ def _encode(spec: Spec, state: dict[str, object], step: int) -> State:
         return spec.encode(state)
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"state {step} does not fit the model's types: {exc}") from None
+
+
+def value_misfit(t: ValueType, value: Any, where: str) -> str | None:
+    """What makes ``value`` (as read from a trace) not a value of type ``t``, or None if it is one.
+
+    Stricter than encoding: a bool is not an int, an int is not a bool, a set is a set, and a
+    map has exactly the keys of its domain.
+
+    Examples
+    --------
+    >>> from ordercheck.lang.types import BoolType, FinType, MapType, SetType
+    >>> nodes = FinType(("a", "b"), "NODE")
+    >>> value_misfit(SetType(nodes), True, "x")
+    'x is true, but the model declares SetOf(NODE{a, b})'
+    >>> value_misfit(MapType(nodes, BoolType()), {"a": True}, "up")
+    'up has no entry for b'
+    >>> value_misfit(SetType(nodes), frozenset({"a"}), "x") is None
+    True
+    """
+    shown = describe_value(value) if not isinstance(value, bool) else str(value).lower()
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    wrong = f"{where} is {shown}, but the model declares {t}"
+    if isinstance(t, BoolType):
+        return None if isinstance(value, bool) else wrong
+    if isinstance(t, IntType):
+        return None if value in t else wrong
+    if isinstance(t, FinType):
+        return None if value in t else wrong
+    if isinstance(t, SetType):
+        if not isinstance(value, frozenset):
+            return wrong
+        outside = [e for e in value if e not in t.domain]
+        return f"{where} holds {describe_value(outside[0])}, which is not one of {t.domain}" if outside else None
+    if isinstance(t, MapType):
+        if not isinstance(value, dict):
+            return wrong
+        for key in t.domain.values:
+            if not any(k == key and type(k) is type(key) for k in value):
+                return f"{where} has no entry for {describe_value(key)}"
+        extra = [k for k in value if k not in t.domain]
+        if extra:
+            return f"{where} has an entry for {describe_value(extra[0])}, which is not one of {t.domain}"
+        for key in t.domain.values:
+            problem = value_misfit(t.value, value[key], f"{where}[{describe_value(key)}]")
+            if problem:
+                return problem
+        return None
+    return wrong  # pragma: no cover - every value type is handled above
+
+
+def trace_misfit(spec: Spec, trace: Trace) -> str | None:
+    """Why ``trace`` is not a trace of this model at all (other variables, wrong types, other parameters), or None.
+
+    Examples
+    --------
+    >>> from ordercheck import Model, Var, Int, action
+    >>> from ordercheck.report.trace import Step, Trace
+    >>> class Up(Model):
+    ...     x = Var(Int(0, 3), init=0)
+    ...     @action
+    ...     def inc(s):
+    ...         s.x = s.x + 1
+    >>> spec = spec_of(Up())
+    >>> trace_misfit(spec, Trace("Up", None, "deadlock", (Step(None, (), {"x": True}),)))
+    'state 1: x is true, but the model declares Int(0, 3)'
+    >>> trace_misfit(spec, Trace("Up", None, "deadlock", (Step(None, (), {"y": 0}),)))
+    'state 1 lacks x and has y, which the model does not declare'
+    """
+    if not trace.steps:
+        return "the trace has no states"
+    names = [v.name for v in spec.vars]
+    params = {b.action: tuple(sorted(k for k, _ in b.params)) for b in spec.bindings}
+    for n, step in enumerate(trace.steps, start=1):
+        missing = [v for v in names if v not in step.state]
+        extra = [v for v in step.state if v not in names]
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append(f"lacks {', '.join(missing)}")
+            if extra:
+                parts.append(f"has {', '.join(extra)}, which the model does not declare")
+            return f"state {n} {' and '.join(parts)}"
+        for v in spec.vars:
+            problem = value_misfit(v.type, step.state[v.name], v.name)
+            if problem:
+                return f"state {n}: {problem}"
+        if n > 1 and step.action in params:
+            given = tuple(sorted(k for k, _ in step.params))
+            if given != params[step.action]:
+                return (f"step {n}: the model's action {step.action} takes ({', '.join(params[step.action]) or 'no parameters'}), "
+                        f"the trace gives it ({', '.join(given) or 'none'})")
+    return None
 
 
 def replay_trace(model: Model, trace: Trace) -> ReplayOutcome:

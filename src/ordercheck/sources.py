@@ -26,10 +26,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .lang.errors import InputError, ModelError, SourceLocation
+from .lang.errors import InputError, Interrupted, ModelError, OrdercheckError, SourceLocation, user_code_error
 from .lang.model import Const, Model, _declarations
 
-__all__ = ["ModelSource", "constant_overrides", "find_model_files", "load_module", "models_in", "parse_constant", "sources_in"]
+__all__ = [
+    "ModelSource", "constant_overrides", "find_model_files", "instantiate", "load_module", "models_in", "parse_constant", "sources_in",
+]
 
 
 @dataclass(frozen=True)
@@ -80,11 +82,34 @@ def load_module(path: Path) -> ModuleType:
         raise
     except SyntaxError as exc:
         raise ModelError(f"syntax error: {exc.msg}", location=SourceLocation(str(path), exc.lineno or 0, (exc.text or "").strip())) from None
-    except Exception as exc:
+    except Interrupted:
+        sys.modules.pop(name, None)
+        raise
+    except BaseException as exc:  # SystemExit, KeyboardInterrupt, ... from a model file are model errors
+        sys.modules.pop(name, None)
+        error = user_code_error(exc, f"importing {path.name}")
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename) == str(path.resolve())]
-        location = SourceLocation(str(path), frames[-1].lineno or 0, (frames[-1].line or "").strip()) if frames else None
-        raise ModelError(f"loading the model file failed: {type(exc).__name__}: {exc}", location=location) from None
+        if frames and not isinstance(exc, RecursionError):
+            error.location = SourceLocation(str(path), frames[-1].lineno or 0, (frames[-1].line or "").strip())
+        raise error from None
     return module
+
+
+def instantiate(cls: type[Model], constants: dict[str, Any]) -> Model:
+    """``cls(**constants)``: the model traced, with anything its code raises made a :class:`ModelError`.
+
+    Tracing runs the user's actions, helpers and derived constants; a ``sys.exit()``, a
+    ``KeyboardInterrupt`` or a helper that recurses without end there is a mistake in the model
+    (located, exit 2), never the end of the run.
+    """
+    try:
+        return cls(**constants)
+    except (OrdercheckError, Interrupted):
+        raise
+    except BaseException as exc:  # see the docstring
+        error = user_code_error(exc, f"building model {cls.__name__}")
+        error.model = cls.__name__
+        raise error from None
 
 
 def models_in(module: ModuleType, path: Path) -> list[ModelSource]:

@@ -315,7 +315,11 @@ def bmc(model: Model | Spec, depth: int, *, properties: list[str] | None = None,
     depth_seconds: list[float] = []
     while not run.done and len(run.path) < depth:
         before, checks = run.timed.seconds, run.timed.checks
-        run.advance()
+        try:
+            run.advance()
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: what was found so far, inconclusive beyond it
+            run.unknown = f"interrupted at depth {len(run.path)}"
+            break
         depth_seconds.append(run.timed.seconds - before)
         if progress is not None:
             open_ = len(run.active) + len(run.open_goals)
