@@ -77,8 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ordercheck", description="Check that acknowledged orders survive: explore every interleaving of a model's actions.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    c = sub.add_parser("check", help="check models (a .py file or a directory of them; ./model by default)")
-    c.add_argument("path", nargs="?", default="model", help="a model file or a directory of model files (default: ./model)")
+    c = sub.add_parser("check", help="check models (a .py file or a directory of them; ./model by default)",
+                       description="Check models. A model file is code: checking a directory imports (runs) every *.py file in it, "
+                                   "and says on stderr which files defined models and which were skipped.")
+    c.add_argument("path", nargs="?", default="model",
+                   help="a model file, a design (*.toml), or a directory of them (default: ./model); a directory's *.py files "
+                        "are all imported (run), so check only folders whose code you trust")
     c.add_argument("--model", action="append", default=[], metavar="NAME", help="check only this model class (repeatable)")
     c.add_argument("--const", action="append", default=[], metavar="NAME=V1,V2,...", help="override a constant (repeatable)")
     c.add_argument("--property", action="append", default=None, metavar="NAME", help="check only this property (repeatable)")

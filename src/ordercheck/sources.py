@@ -27,7 +27,7 @@ from types import ModuleType
 from typing import Any
 
 from .lang.errors import InputError, Interrupted, ModelError, OrdercheckError, SourceLocation, user_code_error
-from .lang.model import Const, Model, _declarations
+from .lang.model import Const, Model, _declarations, _resolve_constants
 
 __all__ = [
     "ModelSource", "constant_overrides", "find_model_files", "instantiate", "load_module", "models_in", "parse_constant", "sources_in",
@@ -157,10 +157,27 @@ def constant_overrides(cls: type[Model], texts: list[str]) -> dict[str, Any]:
     """The ``--const`` values that apply to ``cls`` (those naming one of its constants)."""
     consts = {name: d for name, d in _declarations(cls).items() if isinstance(d, Const)}
     out: dict[str, Any] = {}
+    derived: list[tuple[str, str]] = []
     for text in texts:
         name = text.partition("=")[0].strip()
         if name in consts:
             default = consts[name].default
-            _, value = parse_constant(text, default if not callable(default) else None)
+            if callable(default) and not hasattr(default, "as_domain"):
+                derived.append((name, text))
+                continue
+            _, value = parse_constant(text, default)
             out[name] = value
+    for name, text in derived:
+        # A derived constant's kind (a domain or a scalar) is that of the value it derives: `--const MSG=m1` on a
+        # derived domain is a one-element domain, not the scalar "m1".
+        _, value = parse_constant(text, _derived_default(cls, name, out))
+        out[name] = value
     return out
+
+
+def _derived_default(cls: type[Model], name: str, overrides: dict[str, Any]) -> Any:
+    """The value a derived constant takes with ``overrides`` (None if it cannot be derived: the model reports that itself)."""
+    try:
+        return _resolve_constants(cls, overrides)[name]
+    except Exception:  # the model's own error, reported with its location when the model is built
+        return None
