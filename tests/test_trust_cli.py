@@ -299,7 +299,10 @@ def test_replay_of_a_trace_of_another_model_exits_2(tmp_path: Path) -> None:
     (lambda d: d["states"][2].__setitem__("small", {"#set": []}), ("state 3", "small", "Int(0, 3)")),
     (lambda d: d["states"][2].__setitem__("small", {"#bigint": "7"}), ("state 3", "small is 7", "Int(0, 3)")),
     (lambda d: d["#meta"]["constants"].__setitem__("JUGS", {"#bigint": "2"}), ("JUGS", "does not declare")),
-], ids=["bool-for-int", "set-for-int", "out-of-range", "other-constant"])
+    (lambda d: d["#meta"].__setitem__("property", "gone"), ("'gone'", "does not have")),
+    (lambda d: d["#meta"].__setitem__("kind", "induction"), ("counterexample to induction",)),
+    (lambda d: d["states"][1]["#meta"].__setitem__("params", {"to": {"#map": []}}), ("step 2", "fill_big takes (no parameters)")),
+], ids=["bool-for-int", "set-for-int", "out-of-range", "other-constant", "other-property", "induction", "other-params"])
 def test_replay_of_a_trace_with_values_the_model_cannot_hold_exits_2(diehard_trace: dict[str, Any], tmp_path: Path,
                                                                      edit: Any, words: tuple[str, ...]) -> None:
     doc = json.loads(json.dumps(diehard_trace))
@@ -327,6 +330,22 @@ def test_replay_of_a_map_missing_a_key_or_a_bool_for_a_set_exits_2(tmp_path: Pat
     for command in ("replay", "explain"):
         code, _, err = run_cli(command, REPLICATION, edited(tmp_path, boolean, "bool.itf.json"))
         assert code == 2 and "state 2" in err and f"{sets[0]} is true" in err and "SetOf" in err, err
+
+
+def test_replay_of_a_parameter_outside_its_domain_or_a_map_parameter_exits_2(tmp_path: Path) -> None:
+    trace = tmp_path / "loss.itf.json"
+    assert run_cli("check", REPLICATION, "--model", "AckBeforeReplication", "--trace-out", trace, "--quiet")[0] == 1
+    doc = json.loads(trace.read_text())
+    index, step = next((i, s) for i, s in enumerate(doc["states"]) if s["#meta"]["params"])
+    name = next(iter(step["#meta"]["params"]))
+    for value, words in (("nowhere", ("'nowhere'", "not one of its values")), ({"#map": [[1, 2]]}, ("not one of its values",))):
+        step["#meta"]["params"][name] = value
+        code, out, err = run_cli("replay", REPLICATION, edited(tmp_path, doc))
+        assert code == 2, out + err
+        assert f"step {index + 1}" in err and all(w in err for w in words), err
+    step["#meta"]["action"] = "no_such_action"  # an action the model lacks, with a map for a parameter
+    code, _, err = run_cli("replay", REPLICATION, edited(tmp_path, doc))
+    assert code == 2 and "never a map" in err, err
 
 
 def test_replay_of_a_trace_that_no_longer_gets_there_exits_0_and_names_the_step(diehard_trace: dict[str, Any], tmp_path: Path) -> None:
@@ -564,3 +583,17 @@ def test_the_help_and_the_docs_say_that_check_runs_every_py_file() -> None:
     help_text = sub.choices["check"].format_help()  # type: ignore[attr-defined]
     assert "imports (runs) every *.py" in " ".join(help_text.split())
     assert "imports, and so runs, every `*.py` file" in (ROOT / "docs" / "cli.md").read_text()
+
+
+def test_check_refuses_explicit_bounds_for_the_z3_engines() -> None:
+    from ordercheck import check
+    from ordercheck.lang.errors import InputError
+    from ordercheck.sources import load_module
+
+    model = load_module(DIEHARD).DieHard()
+    with pytest.raises(InputError, match="max_states"):
+        check(model, engine="bmc", depth=3, max_states=10)
+    with pytest.raises(InputError, match="max_depth"):
+        check(model, engine="induction", max_depth=3)
+    with pytest.raises(InputError, match="store"):
+        check(model, engine="induction", store="fingerprint")

@@ -69,6 +69,15 @@ def _encode(spec: Spec, state: dict[str, object], step: int) -> State:
         raise ValueError(f"state {step} does not fit the model's types: {exc}") from None
 
 
+# The kinds of trace replay re-checks ("" for a trace another tool wrote: replay checks that it is an execution).
+_CONFIRMED = ("invariant", "step", "deadlock", "model-error", "")
+
+
+def _shown(value: Any) -> str:
+    text = str(value).lower() if isinstance(value, bool) else describe_value(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def value_misfit(t: ValueType, value: Any, where: str) -> str | None:
     """What makes ``value`` (as read from a trace) not a value of type ``t``, or None if it is one.
 
@@ -86,10 +95,7 @@ def value_misfit(t: ValueType, value: Any, where: str) -> str | None:
     >>> value_misfit(SetType(nodes), frozenset({"a"}), "x") is None
     True
     """
-    shown = describe_value(value) if not isinstance(value, bool) else str(value).lower()
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    wrong = f"{where} is {shown}, but the model declares {t}"
+    wrong = f"{where} is {_shown(value)}, but the model declares {t}"
     if isinstance(t, BoolType):
         return None if isinstance(value, bool) else wrong
     if isinstance(t, IntType):
@@ -138,8 +144,24 @@ def trace_misfit(spec: Spec, trace: Trace) -> str | None:
     """
     if not trace.steps:
         return "the trace has no states"
+    if trace.kind == "induction":
+        return "it is a counterexample to induction, whose first state need not be reachable: there is no execution to replay"
+    if trace.kind not in _CONFIRMED:
+        return f"its kind {trace.kind!r} is not one that replay can confirm ({', '.join(sorted(k for k in _CONFIRMED if k))})"
+    if trace.kind in ("invariant", "step"):
+        known = [p.name for p in spec.properties]
+        if trace.property is None:
+            return f"it is a trace of kind {trace.kind!r} that names no property"
+        if trace.property not in known:
+            return f"it shows a violation of {trace.property!r}, which the model does not have (its properties: {', '.join(known) or 'none'})"
     names = [v.name for v in spec.vars]
     params = {b.action: tuple(sorted(k for k, _ in b.params)) for b in spec.bindings}
+    values: dict[tuple[str, str], list[Any]] = {}
+    for b in spec.bindings:
+        for k, v in b.params:
+            seen = values.setdefault((b.action, k), [])
+            if not any(v == w and type(v) is type(w) for w in seen):
+                seen.append(v)
     for n, step in enumerate(trace.steps, start=1):
         missing = [v for v in names if v not in step.state]
         extra = [v for v in step.state if v not in names]
@@ -159,6 +181,17 @@ def trace_misfit(spec: Spec, trace: Trace) -> str | None:
             if given != params[step.action]:
                 return (f"step {n}: the model's action {step.action} takes ({', '.join(params[step.action]) or 'no parameters'}), "
                         f"the trace gives it ({', '.join(given) or 'none'})")
+            for k, v in step.params:
+                domain = values[(step.action, k)]
+                if not any(v == w and type(v) is type(w) for w in domain):
+                    shown = ", ".join(describe_value(w) for w in domain[:8]) + (", ..." if len(domain) > 8 else "")
+                    return f"step {n}: {step.action}'s parameter {k} is {_shown(v)}, which is not one of its values ({shown})"
+        elif n > 1:
+            for k, v in step.params:
+                try:
+                    hash(v)
+                except TypeError:
+                    return f"step {n}: the parameter {k} is {_shown(v)}; an action's parameter is never a map"
     return None
 
 
