@@ -793,8 +793,13 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
     try:
         with contextlib.redirect_stderr(err):
             args = build_parser().parse_args(argv)
-    except SystemExit as exc:
+    except SystemExit as exc:  # argparse's own exit: --help (0) or a usage error (2)
         return int(exc.code) if isinstance(exc.code, int) else EXIT_ERROR
+    except KeyboardInterrupt:
+        _error("interrupted", err)
+        return EXIT_CODES[INCONCLUSIVE]
+    except BaseException as exc:
+        return _internal_error(exc, argv, err)
     try:
         with interrupt_signals():
             return _dispatch(args, out, err)
