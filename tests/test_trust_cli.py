@@ -485,6 +485,17 @@ def test_sigterm_during_the_explicit_search_gives_a_partial_inconclusive_report(
     assert "Traceback" not in err
 
 
+def test_sigterm_stops_the_whole_run_not_only_the_current_model(tmp_path: Path) -> None:
+    folder = tmp_path / "model"
+    write(folder / "a_twophase.py", TWOPHASE.read_text())
+    write(folder / "b_diehard.py", DIEHARD.read_text())
+    args = ["check", str(folder), "--const", "RM=a,b,c,d,e,f,g,h,i"]
+    code, out, err = interrupt_when_running(args, signal.SIGTERM, "states, depth")
+    assert code == 3, out + err
+    assert "TwoPhase(" in out and "interrupted after" in out
+    assert "DieHard(" not in out and "interrupted: not checked: DieHard" in err
+
+
 def test_ctrl_c_in_z3_without_a_time_bound_is_an_interruption_not_a_type_error(monkeypatch: pytest.MonkeyPatch) -> None:
     """Z3 answers "unknown (interrupted)" after Ctrl-C; with no --max-seconds that raised a TypeError."""
     import z3

@@ -362,6 +362,11 @@ def _refuse_unused_options(args: argparse.Namespace) -> None:
                          "--engine induction, or the depth of --vacuity; the explicit search's level bound is --max-depth")
 
 
+def _interrupted(result: Result) -> bool:
+    """Whether the search behind ``result`` was stopped by Ctrl-C or SIGTERM (every engine says so in its reason)."""
+    return result.reason.startswith("interrupted") or any(p.reason.startswith("interrupted") for p in result.properties)
+
+
 def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     _refuse_unused_options(args)
     sources = _select(_load_sources(Path(args.path), args.quiet, err), args.model, args.path)
@@ -375,7 +380,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     results: list[Result] = []
     table: list[tuple[ModelSource, Result]] = []
     checked: list[Checked] = []
-    for source, label in zip(sources, labels):
+    for index, (source, label) in enumerate(zip(sources, labels)):
         try:
             model = instantiate(source.cls, constant_overrides(source.cls, args.const))
             design = source.design
@@ -437,6 +442,11 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             origin = f" ({source.cls.__name__} in {source.path})" if many else ""
             out.write(f"  counterexample{what}{origin} written to {target}\n")
         out.write("\n")
+        if _interrupted(result):  # Ctrl-C or SIGTERM stops the whole run, not just this model's search
+            rest = [s.cls.__name__ for s in sources[index + 1:]]
+            if rest:
+                err.write(f"interrupted: not checked: {', '.join(rest)}\n")
+            break
     if table:
         out.write(_design_table(table) + "\n")
     for line in _write_reports(args, checked):
@@ -688,16 +698,12 @@ def interrupt_signals() -> Iterator[None]:
         yield
         return
     owner = os.getpid()
-    fired: list[int] = []
 
     def handler(signum: int, frame: Any) -> None:
         if os.getpid() != owner:  # a forked worker: die as the signal says
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
             return
-        if fired:  # one interruption per run: the engine is already writing its partial report
-            return
-        fired.append(signum)
         raise Interrupted(signal.Signals(signum).name)
 
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
