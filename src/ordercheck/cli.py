@@ -73,16 +73,19 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _say_that_check_runs_code(check: argparse.ArgumentParser) -> None:
+    """``check --help`` says plainly that a directory's ``*.py`` files are imported, so run."""
+    check.description = ("Check models and designs. A model file is code: checking a directory imports (runs) every *.py file "
+                         "in it, so check only folders whose code you trust; a line on stderr says which files defined models "
+                         "and which were skipped.")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ordercheck", description="Check that acknowledged orders survive: explore every interleaving of a model's actions.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    c = sub.add_parser("check", help="check models (a .py file or a directory of them; ./model by default)",
-                       description="Check models. A model file is code: checking a directory imports (runs) every *.py file in it, "
-                                   "and says on stderr which files defined models and which were skipped.")
-    c.add_argument("path", nargs="?", default="model",
-                   help="a model file, a design (*.toml), or a directory of them (default: ./model); a directory's *.py files "
-                        "are all imported (run), so check only folders whose code you trust")
+    c = sub.add_parser("check", help="check models and designs (a .py model, a .toml design, or a directory of them; ./model by default)")
+    c.add_argument("path", nargs="?", default="model", help="a model (.py) or design (.toml) file, or a directory of them (default: ./model)")
     c.add_argument("--model", action="append", default=[], metavar="NAME", help="check only this model class (repeatable)")
     c.add_argument("--const", action="append", default=[], metavar="NAME=V1,V2,...", help="override a constant (repeatable)")
     c.add_argument("--property", action="append", default=None, metavar="NAME", help="check only this property (repeatable)")
@@ -135,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("trace", help="the trace (.itf.json)")
     r.add_argument("--model", default=None, metavar="NAME", help="the model class (default: the one the trace names)")
     r.add_argument("--const", action="append", default=[], metavar="NAME=V1,V2,...", help="override a constant (default: the trace's constants)")
+    _say_that_check_runs_code(c)
     return parser
 
 
