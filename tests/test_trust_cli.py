@@ -496,6 +496,15 @@ def test_sigterm_stops_the_whole_run_not_only_the_current_model(tmp_path: Path) 
     assert "DieHard(" not in out and "interrupted: not checked: DieHard" in err
 
 
+def test_workers_terminated_at_the_end_of_a_run_do_not_interrupt_z3_afterwards() -> None:
+    """A pool's workers get SIGTERM when a run ends; that is not the run being stopped, and Z3 must work after it."""
+    code, out, err = run_cli("check", TWOPHASE, "--workers", "2", "--backend", "vectorized", "--vacuity", "--quiet")
+    assert code == 0, out + err  # TLC: TwoPhase holds; the vacuity search (Z3) runs after the workers are gone
+    assert "vacuity:" in out
+    code, out, err = run_cli("check", DIEHARD, "--engine", "bmc", "--depth", "7", "--quiet")
+    assert code == 1, out + err  # DieHard's shortest solution has 7 states (TLC)
+
+
 def test_ctrl_c_in_z3_without_a_time_bound_is_an_interruption_not_a_type_error(monkeypatch: pytest.MonkeyPatch) -> None:
     """Z3 answers "unknown (interrupted)" after Ctrl-C; with no --max-seconds that raised a TypeError."""
     import z3

@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 import traceback
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
@@ -739,11 +740,15 @@ class _SolverInterrupter:
     def __init__(self) -> None:
         self.read_fd, self.write_fd = os.pipe()
         os.set_blocking(self.write_fd, False)
+        self.interrupted = False
         self.previous_fd: int | None = None
         try:
             self.previous_fd = signal.set_wakeup_fd(self.write_fd, warn_on_full_buffer=False)
         except ValueError:  # not the main thread of the main interpreter
             self.previous_fd = None
+        # A forked worker shares the pipe: its own SIGTERM (a pool terminating it) must not read as ours.
+        me = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: _forget_wakeup_fd(me))
         self.thread = threading.Thread(target=self._watch, name="ordercheck-sigterm", daemon=True)
         self.thread.start()
 
@@ -758,6 +763,7 @@ class _SolverInterrupter:
             if signal.SIGTERM in data and "z3" in sys.modules:
                 with contextlib.suppress(Exception):
                     sys.modules["z3"].main_ctx().interrupt()
+                    self.interrupted = True
 
     def close(self) -> None:
         if self.previous_fd is not None:
@@ -765,6 +771,22 @@ class _SolverInterrupter:
         os.close(self.write_fd)  # the thread's read returns empty and it ends
         self.thread.join(timeout=1)
         os.close(self.read_fd)
+        if self.interrupted:
+            # An interrupt that found Z3 idle stays pending and would cancel the next push on the context;
+            # a check clears it, so that Z3 works again for whoever calls next (main() may be called again).
+            with contextlib.suppress(Exception):
+                sys.modules["z3"].Solver().check()
+
+
+def _forget_wakeup_fd(ref: weakref.ReferenceType[_SolverInterrupter]) -> None:
+    """In a forked child: stop writing signals to the parent's wakeup pipe (if that pipe is still in use)."""
+    watcher = ref()
+    if watcher is None or watcher.previous_fd is None:
+        return
+    with contextlib.suppress(ValueError, OSError):
+        current = signal.set_wakeup_fd(-1)
+        if current != watcher.write_fd:  # not ours after all: put it back
+            signal.set_wakeup_fd(current)
 
 
 def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
