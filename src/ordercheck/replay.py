@@ -89,9 +89,9 @@ def value_misfit(t: ValueType, value: Any, where: str) -> str | None:
     >>> from ordercheck.lang.types import BoolType, FinType, MapType, SetType
     >>> nodes = FinType(("a", "b"), "NODE")
     >>> value_misfit(SetType(nodes), True, "x")
-    'x is true, but the model declares SetOf(NODE{a, b})'
+    "x is true, but the model declares SetOf(NODE{'a', 'b'})"
     >>> value_misfit(MapType(nodes, BoolType()), {"a": True}, "up")
-    'up has no entry for b'
+    "up has no entry for 'b'"
     >>> value_misfit(SetType(nodes), frozenset({"a"}), "x") is None
     True
     """
