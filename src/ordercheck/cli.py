@@ -19,6 +19,7 @@ import time
 import traceback
 import weakref
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -719,13 +720,48 @@ def interrupt_signals() -> Iterator[None]:
         signal.signal(sig, handler)
         installed.append(sig)
     watcher = _SolverInterrupter() if signal.SIGTERM in installed else None
+    guard = _ForkGuard(previous, installed, watcher.write_fd if watcher is not None and watcher.previous_fd is not None else None)
+    ref = weakref.ref(guard)
+    os.register_at_fork(after_in_child=lambda: _undo_in_child(ref))
     try:
         yield
     finally:
+        guard.active = False
         if watcher is not None:
             watcher.close()
         for sig in installed:
             signal.signal(sig, previous[sig])
+
+
+@dataclass
+class _ForkGuard:
+    """What a process forked during the run (a pool's worker) must undo: the handlers and the wakeup pipe are the run's.
+
+    A worker that kept them would need its main thread to run Python to die on the SIGTERM its
+    pool sends it (a worker blocked in C would never end, and the pool's join would hang), and
+    its own SIGTERM would reach the parent's wakeup pipe and read as the run being stopped.
+    """
+
+    previous: dict[signal.Signals, Any]
+    installed: list[signal.Signals]
+    wakeup_fd: int | None
+    active: bool = True
+
+
+def _undo_in_child(ref: weakref.ReferenceType[_ForkGuard]) -> None:
+    """In a forked child: the signal handlers and the wakeup fd as they were before the run."""
+    guard = ref()
+    if guard is None or not guard.active:
+        return
+    guard.active = False
+    for sig in guard.installed:
+        with contextlib.suppress(ValueError, OSError, TypeError):
+            signal.signal(sig, guard.previous[sig])
+    if guard.wakeup_fd is not None:
+        with contextlib.suppress(ValueError, OSError):
+            current = signal.set_wakeup_fd(-1)
+            if current != guard.wakeup_fd:  # not ours after all: put it back
+                signal.set_wakeup_fd(current)
 
 
 class _SolverInterrupter:
@@ -746,9 +782,6 @@ class _SolverInterrupter:
             self.previous_fd = signal.set_wakeup_fd(self.write_fd, warn_on_full_buffer=False)
         except ValueError:  # not the main thread of the main interpreter
             self.previous_fd = None
-        # A forked worker shares the pipe: its own SIGTERM (a pool terminating it) must not read as ours.
-        me = weakref.ref(self)
-        os.register_at_fork(after_in_child=lambda: _forget_wakeup_fd(me))
         self.thread = threading.Thread(target=self._watch, name="ordercheck-sigterm", daemon=True)
         self.thread.start()
 
@@ -776,17 +809,6 @@ class _SolverInterrupter:
             # a check clears it, so that Z3 works again for whoever calls next (main() may be called again).
             with contextlib.suppress(Exception):
                 sys.modules["z3"].Solver().check()
-
-
-def _forget_wakeup_fd(ref: weakref.ReferenceType[_SolverInterrupter]) -> None:
-    """In a forked child: stop writing signals to the parent's wakeup pipe (if that pipe is still in use)."""
-    watcher = ref()
-    if watcher is None or watcher.previous_fd is None:
-        return
-    with contextlib.suppress(ValueError, OSError):
-        current = signal.set_wakeup_fd(-1)
-        if current != watcher.write_fd:  # not ours after all: put it back
-            signal.set_wakeup_fd(current)
 
 
 def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
