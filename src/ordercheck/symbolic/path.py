@@ -138,7 +138,12 @@ class TimedSolver:
 
     def query(self, formula: z3.BoolRef, *assumptions: z3.BoolRef) -> tuple[z3.CheckSatResult, z3.ModelRef | None]:
         """Check ``formula`` on top of what the solver holds, without keeping it; the model if ``sat``."""
-        self.solver.push()
+        try:
+            self.solver.push()
+        except z3.Z3Exception as exc:  # an interrupt (SIGTERM) that reached Z3 between two checks cancels the next push
+            if b"canceled" in (exc.value if isinstance(exc.value, bytes) else str(exc.value).encode()):
+                raise Interrupted("canceled") from None
+            raise
         try:
             self.solver.add(formula)
             result = self.check(*assumptions)
