@@ -139,6 +139,12 @@ def check(
             raise InputError(f"--engine {engine} does not take a memory bound (max_memory bounds the explicit search); drop it")
         if tolerance or symmetry is not None or workers != 1 or backend not in ("auto", "scalar"):
             raise InputError(f"--engine {engine} works alone: tolerance, symmetry, backends and workers belong to the explicit engine")
+        # nothing given is ignored: the Z3 engines count no states and have no BFS levels, stores or devices
+        if max_states is not None or max_depth is not None:
+            raise InputError(f"engine {engine!r} does not use max_states or max_depth (the explicit search's bounds); "
+                             "bound it with depth (and max_seconds)")
+        if store != "auto" or device != "cpu":
+            raise InputError(f"engine {engine!r} does not use store or device, which belong to the explicit engine")
         from .symbolic import bmc, induction, pdr
 
         timeout = max_seconds

@@ -1,17 +1,27 @@
 """The command line: a thin layer over :func:`ordercheck.check` and the reports.
 
 Exit codes: 0 holds, 1 violated, 2 error in the input or the model (a message,
-no traceback), 3 inconclusive.
+no traceback), 3 inconclusive (a bound, Z3 unknown, Ctrl-C or SIGTERM), 4 an internal
+error: a bug in ordercheck, reported in one line with its traceback saved to a file.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import os
 import re
+import signal
 import sys
+import tempfile
+import threading
 import time
+import traceback
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO, cast
 
@@ -19,11 +29,11 @@ from .api import ENGINES, check
 from .explicit.levels import BACKENDS, STORE_CHOICES
 from .explicit.limits import parse_size
 from .explicit.vectorized import DEVICES
-from .lang.errors import InputError, ModelError, OrdercheckError
+from .lang.errors import InputError, Interrupted, ModelError, OrdercheckError
 from .lang.model import Const, Model, _declarations, spec_of
 from .lang.spec import Spec
 from .lang.types import describe_value
-from .replay import replay_trace
+from .replay import replay_trace, trace_misfit
 from .report.ci import Checked, write_reports
 from .report.escape import TerminalStream
 from .report.explain import explain_trace
@@ -33,11 +43,12 @@ from .report.mermaid import render_mermaid
 from .report.result import EXIT_CODES, HOLDS, INCONCLUSIVE, VIOLATED, PropertyResult, Result, Stats, combine_verdicts
 from .report.text import headline, render_text
 from .report.trace import Trace
-from .sources import ModelSource, constant_overrides, find_model_files, sources_in
+from .sources import ModelSource, constant_overrides, find_model_files, instantiate, sources_in
 
 __all__ = ["build_parser", "main"]
 
 EXIT_ERROR = 2
+EXIT_INTERNAL = 4
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,6 +84,13 @@ def _memory_size(text: str) -> int:
         return parse_size(text)
     except InputError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _say_that_check_runs_code(check: argparse.ArgumentParser) -> None:
+    """``check --help`` says plainly that a directory's ``*.py`` files are imported, so run."""
+    check.description = ("Check models and designs. A model file is code: checking a directory imports (runs) every *.py file "
+                         "in it, so check only folders whose code you trust; a line on stderr says which files defined models "
+                         "and which were skipped.")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -149,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("trace", help="the trace (.itf.json)")
     r.add_argument("--model", default=None, metavar="NAME", help="the model class (default: the one the trace names)")
     r.add_argument("--const", action="append", default=[], metavar="NAME=V1,V2,...", help="override a constant (default: the trace's constants)")
+    _say_that_check_runs_code(c)
 
     sim = sub.add_parser("simulate", help="random walks with faults, for models too large to explore; finding nothing is inconclusive")
     sim.add_argument("path", help="the model file (.py) or design file (.toml) to simulate")
@@ -408,15 +427,16 @@ def _counterexample_text(trace: Trace, spec: Spec, args: argparse.Namespace) -> 
     return shown + ("\nIn plain words:\n" + "".join(f"  {sentence}\n" for sentence in words) if words else "")
 
 
-def _sources_of_paths(paths: list[str]) -> list[ModelSource]:
-    """The models of every file under ``paths`` (each file once, in the order given)."""
-    seen: set[Path] = set()
+def _sources_of_paths(paths: list[str], quiet: bool = True, err: TextIO = sys.stderr) -> list[ModelSource]:
+    """The models of every file under ``paths`` (each file once, in the order given); see :func:`_load_sources`."""
+    seen: set[tuple[Path, str]] = set()
     sources: list[ModelSource] = []
     for path in paths:
-        for file in find_model_files(Path(path)):
-            if file.resolve() not in seen:
-                seen.add(file.resolve())
-                sources.extend(sources_in(file))
+        for source in _load_sources(Path(path), quiet, err):
+            key = (source.path.resolve(), source.cls.__name__)
+            if key not in seen:
+                seen.add(key)
+                sources.append(source)
     return sources
 
 
@@ -436,11 +456,12 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-") or "property"
 
 
-def _write_traces(path: str, result: Result, several_models: bool) -> list[str]:
+def _write_traces(path: str, result: Result, label: str | None) -> list[str]:
     """``--trace-out``: each violated property's trace as ITF JSON; the lines saying what was written, and what was not.
 
-    The file is ``path`` itself, with ``.Model`` inserted before the extension when several models
-    are checked, and ``.property`` when the model has more than one violated property with a trace.
+    The file is ``path`` itself, with ``.label`` (the model's unique label, :func:`_trace_labels`) inserted
+    before the extension when several models are checked, and ``.property`` when the model has more than
+    one violated property with a trace.
     """
     lines = []
     traced = [p for p in result.properties if p.verdict == VIOLATED and p.counterexample is not None]
@@ -450,19 +471,58 @@ def _write_traces(path: str, result: Result, several_models: bool) -> list[str]:
         if p.counterexample is None:
             lines.append(f"no trace written for {p.name}: it has no counterexample ({p.reason or 'nothing to show'})")
             continue
-        parts = ([result.model] if several_models else []) + ([_slug(p.name)] if len(traced) > 1 else [])
+        parts = ([label] if label else []) + ([_slug(p.name)] if len(traced) > 1 else [])
         target = _suffixed(path, *parts)
-        write_itf(p.counterexample, target)
+        try:
+            write_itf(p.counterexample, target)
+        except OSError as exc:
+            raise _write_failed("--trace-out", target, exc) from None
         lines.append(f"counterexample of {p.name} written to {target}")
     return lines
 
 
-def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    where = ", ".join(args.path)
-    sources = _sources_of_paths(args.path)
-    sources = _select(sources, args.model, where)
-    if not sources:
-        raise InputError(f"{where}: defines no models (classes deriving from ordercheck.Model)")
+def _trace_labels(sources: list[ModelSource]) -> list[str]:
+    """One distinct label per model for its ``--trace-out`` file: its class name, with its file's name when two share one.
+
+    Two designs with the same ``name`` (or two files defining a class of the same name) must not
+    overwrite each other's trace; the label names the file too, and a number if even that repeats.
+    """
+    names = [s.cls.__name__ for s in sources]
+    labels = [n if names.count(n) == 1 else f"{s.path.stem}.{n}" for s, n in zip(sources, names)]
+    seen: dict[str, int] = {}
+    unique = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        unique.append(label if seen[label] == 1 else f"{label}.{seen[label]}")
+    return unique
+
+
+def _load_sources(path: Path, quiet: bool, err: TextIO) -> list[ModelSource]:
+    """The models at ``path``; for a folder, a line on ``err`` per file (unless ``quiet``): what it defined, or that it was skipped.
+
+    Checking a folder imports, and so runs, every ``*.py`` file in it: the lines say which were loaded.
+    """
+    files = find_model_files(path)
+    sources: list[ModelSource] = []
+    for file in files:
+        found = sources_in(file)
+        sources.extend(found)
+        if path.is_dir() and not quiet:
+            if found:
+                err.write(f"loaded {file}: {', '.join(s.cls.__name__ for s in found)}\n")
+            else:
+                err.write(f"note: skipped {file}: it defines no model (no class deriving from ordercheck.Model)\n")
+    return sources
+
+
+def _check_consts(args: argparse.Namespace, sources: list[ModelSource]) -> None:
+    """Each ``--const`` names a constant of some model checked here, once."""
+    seen: dict[str, str] = {}
+    for text in args.const:
+        name = text.partition("=")[0].strip()
+        if name in seen:
+            raise InputError(f"--const {name} is given twice ({seen[name]!r} and {text!r}); give each constant once")
+        seen[name] = text
     used_consts: set[str] = set()
     for s in sources:
         used_consts.update(constant_overrides(s.cls, args.const))
@@ -470,26 +530,77 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         name = text.partition("=")[0].strip()
         if name not in used_consts:
             known = sorted({c for s in sources for c, d in _declarations(s.cls).items() if isinstance(d, Const)})
-            raise InputError(f"{where}: --const {text!r}: no model checked here has a constant {name!r} "
+            raise InputError(f"{', '.join(args.path)}: --const {text!r}: no model checked here has a constant {name!r} "
                              f"(constants: {', '.join(known) or 'none'})")
+
+
+def _refuse_unused_options(args: argparse.Namespace) -> None:
+    """Refuse an option that the chosen engine would ignore: nothing a user gives is silently dropped.
+
+    The Z3 engines count no states and have no BFS levels, stores, backends or workers; the
+    explicit engine has no solver depth and no lemmas (``--depth`` serves ``--vacuity`` there).
+    """
+    engine = args.engine
+    if engine in ("bmc", "induction"):
+        what = "bounded model checking" if engine == "bmc" else "k-induction"
+        instead = {
+            "max_states": f"{what} does not count states; bound it with --depth N (states deep) or --max-seconds S",
+            "max_depth": "--max-depth counts the explicit search's BFS levels; with --engine " + engine + " give --depth N",
+            "tolerance": "the fault tolerance is measured with the explicit engine; drop --engine " + engine,
+            "symmetry": "symmetry reduction belongs to the explicit engine",
+            "workers": "the Z3 engines run in one process",
+            "backend": "backends belong to the explicit engine",
+            "device": "devices belong to the explicit engine's vectorized backend",
+            "store": "the visited-state store belongs to the explicit engine",
+        }
+        given = {"max_states": args.max_states is not None, "max_depth": args.max_depth is not None, "tolerance": args.tolerance,
+                 "symmetry": bool(args.symmetry), "workers": args.workers != 1, "backend": args.backend != "auto",
+                 "device": args.device != "cpu", "store": args.store != "auto"}
+        for dest, present in given.items():
+            if present:
+                raise InputError(f"{_option(dest)} is not used by --engine {engine}: {instead[dest]}")
+        if engine == "bmc" and args.lemma is not None:
+            raise InputError("--lemma is not used by --engine bmc: lemmas strengthen --engine induction")
+        return
+    if args.lemma is not None:
+        raise InputError(f"--lemma is not used by --engine {engine}: lemmas strengthen --engine induction")
+    if args.depth is not None and not args.vacuity:
+        raise InputError(f"--depth is not used by --engine {engine}: it is the depth of --engine bmc, the largest k of "
+                         "--engine induction, or the depth of --vacuity; the explicit search's level bound is --max-depth")
+
+
+def _interrupted(result: Result) -> bool:
+    """Whether the search behind ``result`` was stopped by Ctrl-C or SIGTERM (every engine says so in its reason)."""
+    return result.reason.startswith("interrupted") or any(p.reason.startswith("interrupted") for p in result.properties)
+
+
+def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    _refuse_unused_options(args)
+    where = ", ".join(args.path)
+    sources = _select(_sources_of_paths(args.path, args.quiet, err), args.model, where)
+    if not sources:
+        raise InputError(f"{where}: defines no models (classes deriving from ordercheck.Model)")
+    _check_consts(args, sources)
+    labels = _trace_labels(sources)
+    symbolic = args.engine in ("bmc", "induction")  # a design's state bound is for the explicit search
     many = len(sources) > 1
     codes: list[int] = []
     results: list[Result] = []
     result_files: list[str] = []
     table: list[tuple[ModelSource, Result]] = []
     checked: list[Checked] = []
-    for source in sources:
+    for index, (source, label) in enumerate(zip(sources, labels)):
         try:
-            model = source.cls(**constant_overrides(source.cls, args.const))
+            model = instantiate(source.cls, constant_overrides(source.cls, args.const))
             design = source.design
             # A design reports every property it lists (its table has a row for each).
             result = check(model, engine=args.engine, properties=args.property, keep_going=args.keep_going or design is not None,
                            deadlock=args.deadlock,
-                           max_states=args.max_states or (design.max_states if design else None),
+                           max_states=args.max_states or (design.max_states if design and not symbolic else None),
                            max_seconds=args.max_seconds or (design.max_seconds if design else None),
                            max_depth=args.max_depth, max_memory=args.max_memory, progress=None if args.quiet else _progress(err), tolerance=args.tolerance,
                            symmetry=_symmetry(args.symmetry), backend=args.backend, device=args.device, workers=args.workers,
-                           depth=args.depth, lemmas=args.lemma,
+                           depth=args.depth if symbolic else None, lemmas=args.lemma,
                            store=args.store)
         except ModelError as exc:
             _print_model_error(exc, err)
@@ -533,12 +644,17 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if result.extra.get("hint"):
                 out.write(f"  {result.extra['hint']}\n")
         if args.trace_out:
-            for line in _write_traces(args.trace_out, result, several_models=many):
+            for line in _write_traces(args.trace_out, result, label if many else None):
                 out.write(f"  {line}\n")
         out.write("\n")
+        if _interrupted(result):  # Ctrl-C or SIGTERM stops the whole run, not just this model's search
+            rest = [s.cls.__name__ for s in sources[index + 1:]]
+            if rest:
+                err.write(f"interrupted: not checked: {', '.join(rest)}\n")
+            break
     if len(table) > 1 or any(source.design is not None for source, _ in table):
         out.write(_design_table(table) + "\n")
-    for line in write_reports(checked, html=args.html, junit=args.junit, sarif=args.sarif, markdown=args.markdown, svg=args.svg):
+    for line in _write_reports(args, checked):
         out.write(line + "\n")
     if args.json and not results:
         # An error is not a verdict: no document rather than one that reads "inconclusive".
@@ -549,7 +665,10 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             document: Any = docs[0]
         else:
             document = {"verdict": combine_verdicts([r.verdict for r in results]), "results": docs}
-        Path(args.json).write_text(json.dumps(document, indent=2) + "\n")
+        try:
+            _write_atomically(Path(args.json), json.dumps(document, indent=2) + "\n")
+        except OSError as exc:
+            raise _write_failed("--json", args.json, exc) from None
     if EXIT_ERROR in codes:
         return EXIT_ERROR
     for verdict in (VIOLATED, INCONCLUSIVE):
@@ -558,37 +677,81 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-def _trace_and_model(args: argparse.Namespace) -> tuple[Path, Trace, Model]:
-    """The saved trace of ``replay`` / ``explain`` and the model it belongs to, built with the trace's constants."""
-    path = Path(args.path)
+def _read_trace(path: str) -> Trace:
+    """The saved trace at ``path``; an :class:`InputError` naming it when it cannot be read or is not ITF."""
     try:
-        trace = read_itf(args.trace)
+        return read_itf(path)
     except OSError as exc:
-        raise InputError(f"{args.trace}: {exc.strerror or exc}") from None
+        raise InputError(f"{path}: {exc.strerror or exc}") from None
     except ValueError as exc:
-        raise InputError(f"{args.trace}: not a readable ITF trace: {exc}") from None
+        raise InputError(f"{path}: not a readable ITF trace: {exc}") from None
+
+
+def _trace_and_model(args: argparse.Namespace) -> tuple[Path, Trace, Model]:
+    """The saved trace of ``replay`` / ``explain`` and the model it belongs to, built with the trace's constants.
+
+    A trace that does not belong to the model (other variables or constants, values of other types,
+    other parameters) is an :class:`InputError` saying what does not fit: replaying it would say
+    nothing about the model.  With several models of the trace's name (two designs named alike),
+    the first one the trace fits is taken.
+    """
+    path = Path(args.path)
+    trace = _read_trace(args.trace)
     sources = [source for file in find_model_files(path) for source in sources_in(file)]
     name = args.model or trace.model
     chosen = [s for s in sources if s.cls.__name__ == name]
     if not chosen:
         raise InputError(f"{path}: no model named {name!r} (models: {', '.join(s.cls.__name__ for s in sources) or 'none'})")
-    cls = chosen[0].cls
-    model = cls()
-    # The trace's constants where they differ from the model's defaults (a topology keeps its roles and
-    # places; derived constants follow), then --const.
-    defaults = spec_of(model).constants
-    changed = {k: v for k, v in trace.constants.items()
-               if k in defaults and k not in spec_of(model).derived and _differs(v, defaults[k])}
-    changed.update(constant_overrides(cls, getattr(args, "const", [])))
+    misfits = []
+    for source in chosen:
+        model, misfit = _fit(source.cls, trace, getattr(args, "const", []))
+        if misfit is None:
+            return path, trace, model
+        misfits.append(f"{misfit}" + (f" ({source.path})" if len(chosen) > 1 else ""))
+    raise InputError(f"{args.trace} does not fit model {name} in {path}: {'; '.join(misfits)}")
+
+
+def _fit(cls: type[Model], trace: Trace, consts: list[str]) -> tuple[Model, str | None]:
+    """``cls`` built with the trace's constants (then ``consts``), and what of the trace does not fit it (None if all does)."""
+    model = instantiate(cls, {})  # the model as it is: an error here is the model's (exit 2, located)
+    spec = spec_of(model)
+    defaults = spec.constants
+    if trace.constants:  # ordercheck's traces record their constants; other tools' may not
+        extra = [k for k in trace.constants if k not in defaults]
+        if extra:
+            return model, f"the trace has the constant{'s' if len(extra) > 1 else ''} {', '.join(extra)}, which the model does not declare"
+        missing = [k for k in defaults if k not in trace.constants]
+        if missing:
+            return model, f"the trace lacks the constant{'s' if len(missing) > 1 else ''} {', '.join(missing)}, which the model declares"
+    declared = {n: d for n, d in _declarations(cls).items() if isinstance(d, Const)}
+    changed = {}
+    for k, v in trace.constants.items():
+        if k in spec.derived or not _differs(v, defaults[k]):
+            continue
+        if hasattr(declared[k].default, "as_domain"):  # a topology: its nodes, roles and places are the design's own
+            return model, (f"the trace's {k} is {describe_value(v)}, but the model's topology has the nodes "
+                           f"{describe_value(defaults[k])}: it is a trace of another design")
+        changed[k] = v
+    # The trace's constants where they differ from the model's defaults (derived constants follow), then --const.
+    changed.update(constant_overrides(cls, consts))
     if changed:
-        model = cls(**changed)
-    return path, trace, model
+        try:
+            model = instantiate(cls, changed)
+        except ModelError as exc:
+            return model, f"its constants do not fit: {exc.message}"
+        spec = spec_of(model)
+    return model, trace_misfit(spec, trace)
 
 
 def _cmd_replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Exit 1: the trace still shows its violation; 0: it fits the model but no longer gets there; 2: it does not fit."""
     _, trace, model = _trace_and_model(args)
     outcome = replay_trace(model, trace)
     out.write(f"{outcome.message}\n")
+    if not outcome.reproduced and outcome.replays:
+        out.write(f"the trace no longer shows its violation: it replays to its last state, step {outcome.step}\n")
+    elif not outcome.reproduced:
+        out.write(f"the trace no longer shows its violation: it stops at step {outcome.step}\n")
     return EXIT_CODES[VIOLATED] if outcome.reproduced else 0
 
 
@@ -745,19 +908,245 @@ def _cmd_tune(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_CODES[answer.verdict]
 
 
-def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """Run the command line; returns the exit code."""
-    # Names from models, designs and traces may hold control characters: never written raw.
-    out = cast(TextIO, TerminalStream(out or sys.stdout))
-    err = cast(TextIO, TerminalStream(err or sys.stderr))
-    import contextlib
+# ----------------------------------------------------------------------------- paths: read, written
 
+
+_OUTPUT_OPTIONS = ("json", "trace_out", "html", "junit", "sarif", "markdown", "svg")
+
+
+def _option(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """Refuse, before any search, a path with a NUL byte and an output file that cannot be written.
+
+    Each output file's folder must exist and be a folder, and the file must not be a folder: a
+    long search is not run only to fail when its result is written.
+    """
+    for dest in ("path", "trace", *_OUTPUT_OPTIONS):
+        value = getattr(args, dest, None)
+        if isinstance(value, str) and "\0" in value:
+            where = _option(dest) if dest in _OUTPUT_OPTIONS else dest.upper()
+            raise InputError(f"{where} {value!r}: a path cannot contain a NUL byte")
+    for dest in _OUTPUT_OPTIONS:
+        value = getattr(args, dest, None)
+        if value is not None:
+            _check_writable(_option(dest), value)
+
+
+def _check_writable(option: str, value: str) -> None:
+    """An :class:`InputError` naming ``option`` and the path, unless a file can be written at ``value``."""
+    if not value:
+        raise InputError(f"{option}: an empty path")
+    path = Path(value)
+    parent = path.parent
+    problem = ""
+    if path.is_dir():
+        problem = "it is a directory; give a file name"
+    elif not parent.exists():
+        problem = f"the directory {parent} does not exist"
+    elif not parent.is_dir():
+        problem = f"{parent} is not a directory"
+    elif path.exists() and not os.access(path, os.W_OK):
+        problem = "the file is not writable"
+    elif not path.exists() and not os.access(parent, os.W_OK):
+        problem = f"the directory {parent} is not writable"
+    if problem:
+        raise InputError(f"{option} {value}: cannot write there: {problem}")
+
+
+def _write_failed(option: str, value: object, exc: OSError) -> InputError:
+    return InputError(f"{option} {value}: cannot write there: {exc.strerror or exc}")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all: a temporary file in the same folder, then a rename."""
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with contextlib.redirect_stderr(err):
-            args = build_parser().parse_args(argv)
-    except SystemExit as exc:
-        return int(exc.code) if isinstance(exc.code, int) else EXIT_ERROR
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def _write_reports(args: argparse.Namespace, checked: list[Checked]) -> list[str]:
+    """:func:`write_reports` for the report options given; a file that cannot be written is an error naming its option."""
+    options = {"html": args.html, "junit": args.junit, "sarif": args.sarif, "markdown": args.markdown, "svg": args.svg}
     try:
+        return write_reports(checked, **options)
+    except OSError as exc:
+        failed = str(exc.filename or "")
+        dest = next((d for d, v in options.items() if v and (failed == v or Path(failed).name.startswith(Path(v).stem))), None)
+        raise _write_failed(_option(dest) if dest else "writing a report", failed or exc, exc) from None
+
+
+# ----------------------------------------------------------------------------- exit code 4, signals
+
+
+def _internal_error(exc: BaseException, argv: list[str] | None, err: TextIO) -> int:
+    """Report a bug in ordercheck: one line on ``err``, the traceback in a file it names; exit code 4."""
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    report = (f"ordercheck {_version()} internal error\nargv: {sys.argv[:1] + list(argv if argv is not None else sys.argv[1:])!r}\n"
+              f"python: {sys.version.split()[0]}\n\n{text}")
+    where: str
+    try:
+        fd, name = tempfile.mkstemp(prefix=f"ordercheck-crash-{stamp}-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(report)
+        where = f"the traceback is in {name}"
+    except OSError as write_error:
+        where = f"the traceback could not be saved ({write_error}); here it is:\n{text}"
+    summary = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+    try:
+        err.write(f"internal error: this is a bug in ordercheck, not in your model or input ({summary}); {where}\n")
+        err.flush()
+    except (OSError, ValueError):
+        pass
+    return EXIT_INTERNAL
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("ordercheck")
+    except Exception:  # only a label in the crash report
+        return "(unknown version)"
+
+
+@contextlib.contextmanager
+def interrupt_signals() -> Iterator[None]:
+    """Make SIGTERM (and SIGINT) stop the run the way Ctrl-C does, with an :class:`Interrupted`.
+
+    Every engine catches ``KeyboardInterrupt`` and reports what it found so far as inconclusive,
+    so a ``kill`` gives the same partial report as Ctrl-C.  Raising :class:`Interrupted`, rather
+    than a plain ``KeyboardInterrupt``, lets the loaders tell a real signal from a model file that
+    raises ``KeyboardInterrupt`` itself (a model error).  Forked workers inherit the handler; in
+    them it falls back to the default action, so a pool can still terminate its workers.  Outside
+    the main thread (``main`` called from a thread) nothing is installed.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    owner = os.getpid()
+
+    def handler(signum: int, frame: Any) -> None:
+        if os.getpid() != owner:  # a forked worker: die as the signal says
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise Interrupted(signal.Signals(signum).name)
+
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    installed = []
+    for sig, old in previous.items():
+        if sig == signal.SIGINT and old is not signal.default_int_handler:
+            continue  # SIGINT ignored or handled by the caller (a test runner): leave it alone
+        signal.signal(sig, handler)
+        installed.append(sig)
+    watcher = _SolverInterrupter() if signal.SIGTERM in installed else None
+    guard = _ForkGuard(previous, installed, watcher.write_fd if watcher is not None and watcher.previous_fd is not None else None)
+    ref = weakref.ref(guard)
+    os.register_at_fork(after_in_child=lambda: _undo_in_child(ref))
+    try:
+        yield
+    finally:
+        guard.active = False
+        if watcher is not None:
+            watcher.close()
+        for sig in installed:
+            signal.signal(sig, previous[sig])
+
+
+@dataclass
+class _ForkGuard:
+    """What a process forked during the run (a pool's worker) must undo: the handlers and the wakeup pipe are the run's.
+
+    A worker that kept them would need its main thread to run Python to die on the SIGTERM its
+    pool sends it (a worker blocked in C would never end, and the pool's join would hang), and
+    its own SIGTERM would reach the parent's wakeup pipe and read as the run being stopped.
+    """
+
+    previous: dict[signal.Signals, Any]
+    installed: list[signal.Signals]
+    wakeup_fd: int | None
+    active: bool = True
+
+
+def _undo_in_child(ref: weakref.ReferenceType[_ForkGuard]) -> None:
+    """In a forked child: the signal handlers and the wakeup fd as they were before the run."""
+    guard = ref()
+    if guard is None or not guard.active:
+        return
+    guard.active = False
+    for sig in guard.installed:
+        with contextlib.suppress(ValueError, OSError, TypeError):
+            signal.signal(sig, guard.previous[sig])
+    if guard.wakeup_fd is not None:
+        with contextlib.suppress(ValueError, OSError):
+            current = signal.set_wakeup_fd(-1)
+            if current != guard.wakeup_fd:  # not ours after all: put it back
+                signal.set_wakeup_fd(current)
+
+
+class _SolverInterrupter:
+    """Interrupts a running Z3 check when SIGTERM arrives.
+
+    Python runs a signal handler only between bytecodes, so a SIGTERM that arrives while Z3
+    solves would wait for the check to end (minutes, perhaps).  Z3 catches SIGINT itself, not
+    SIGTERM; so a thread wakes on the signal (``signal.set_wakeup_fd``) and interrupts the Z3
+    context, whose check then returns at once and the engine reports what it has.
+    """
+
+    def __init__(self) -> None:
+        self.read_fd, self.write_fd = os.pipe()
+        os.set_blocking(self.write_fd, False)
+        self.interrupted = False
+        self.previous_fd: int | None = None
+        try:
+            self.previous_fd = signal.set_wakeup_fd(self.write_fd, warn_on_full_buffer=False)
+        except ValueError:  # not the main thread of the main interpreter
+            self.previous_fd = None
+        self.thread = threading.Thread(target=self._watch, name="ordercheck-sigterm", daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while True:
+            try:
+                data = os.read(self.read_fd, 64)
+            except OSError:
+                return
+            if not data:
+                return
+            if signal.SIGTERM in data and "z3" in sys.modules:
+                with contextlib.suppress(Exception):
+                    sys.modules["z3"].main_ctx().interrupt()
+                    self.interrupted = True
+
+    def close(self) -> None:
+        if self.previous_fd is not None:
+            signal.set_wakeup_fd(self.previous_fd)
+        os.close(self.write_fd)  # the thread's read returns empty and it ends
+        self.thread.join(timeout=1)
+        os.close(self.read_fd)
+        if self.interrupted:
+            # An interrupt that found Z3 idle stays pending and would cancel the next push on the context;
+            # a check clears it, so that Z3 works again for whoever calls next (main() may be called again).
+            with contextlib.suppress(Exception):
+                sys.modules["z3"].Solver().check()
+
+
+def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Run the chosen subcommand; the errors it reports as such become exit code 2, an interruption exit code 3."""
+    try:
+        _check_paths(args)
         if args.command == "check":
             return _cmd_check(args, out, err)
         if args.command == "explain":
@@ -780,6 +1169,36 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
         # The reader went away (`ordercheck check ... | head`): nothing more to say.
         sys.stderr.close()
         return EXIT_CODES[INCONCLUSIVE]
+
+
+def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run the command line; returns the exit code (``python -m ordercheck`` and the console script come here).
+
+    Whatever goes wrong inside ends with one of the documented codes: an exception that nothing
+    reported as an input or model error is a bug in ordercheck, exit code 4, with its traceback in
+    a file (:func:`_internal_error`); it never ends the run with 0, 1 or 3.
+    """
+    # Names from models, designs and traces may hold control characters: never written raw.
+    out = cast(TextIO, TerminalStream(out or sys.stdout))
+    err = cast(TextIO, TerminalStream(err or sys.stderr))
+    try:
+        with contextlib.redirect_stderr(err):
+            args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse's own exit: --help (0) or a usage error (2)
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_ERROR
+    except KeyboardInterrupt:
+        _error("interrupted", err)
+        return EXIT_CODES[INCONCLUSIVE]
+    except BaseException as exc:
+        return _internal_error(exc, argv, err)
+    try:
+        with interrupt_signals():
+            return _dispatch(args, out, err)
+    except KeyboardInterrupt:  # a signal that arrived between two steps of the run
+        _error("interrupted", err)
+        return EXIT_CODES[INCONCLUSIVE]
+    except BaseException as exc:  # the last line of defence: a bug is exit 4, never a verdict
+        return _internal_error(exc, argv, err)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -26,10 +26,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .lang.errors import InputError, ModelError, SourceLocation
-from .lang.model import Const, Model, _declarations
+from .lang.errors import InputError, Interrupted, ModelError, OrdercheckError, SourceLocation, user_code_error
+from .lang.model import Const, Model, _declarations, _resolve_constants
 
-__all__ = ["ModelSource", "constant_overrides", "find_model_files", "load_module", "models_in", "parse_constant", "sources_in"]
+__all__ = [
+    "ModelSource", "constant_overrides", "find_model_files", "instantiate", "load_module", "models_in", "parse_constant", "sources_in",
+]
 
 
 @dataclass(frozen=True)
@@ -80,11 +82,34 @@ def load_module(path: Path) -> ModuleType:
         raise
     except SyntaxError as exc:
         raise ModelError(f"syntax error: {exc.msg}", location=SourceLocation(str(path), exc.lineno or 0, (exc.text or "").strip())) from None
-    except Exception as exc:
+    except Interrupted:
+        sys.modules.pop(name, None)
+        raise
+    except BaseException as exc:  # SystemExit, KeyboardInterrupt, ... from a model file are model errors
+        sys.modules.pop(name, None)
+        error = user_code_error(exc, f"importing {path.name}")
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename) == str(path.resolve())]
-        location = SourceLocation(str(path), frames[-1].lineno or 0, (frames[-1].line or "").strip()) if frames else None
-        raise ModelError(f"loading the model file failed: {type(exc).__name__}: {exc}", location=location) from None
+        if frames and not isinstance(exc, RecursionError):
+            error.location = SourceLocation(str(path), frames[-1].lineno or 0, (frames[-1].line or "").strip())
+        raise error from None
     return module
+
+
+def instantiate(cls: type[Model], constants: dict[str, Any]) -> Model:
+    """``cls(**constants)``: the model traced, with anything its code raises made a :class:`ModelError`.
+
+    Tracing runs the user's actions, helpers and derived constants; a ``sys.exit()``, a
+    ``KeyboardInterrupt`` or a helper that recurses without end there is a mistake in the model
+    (located, exit 2), never the end of the run.
+    """
+    try:
+        return cls(**constants)
+    except (OrdercheckError, Interrupted):
+        raise
+    except BaseException as exc:  # see the docstring
+        error = user_code_error(exc, f"building model {cls.__name__}")
+        error.model = cls.__name__
+        raise error from None
 
 
 def models_in(module: ModuleType, path: Path) -> list[ModelSource]:
@@ -132,10 +157,27 @@ def constant_overrides(cls: type[Model], texts: list[str]) -> dict[str, Any]:
     """The ``--const`` values that apply to ``cls`` (those naming one of its constants)."""
     consts = {name: d for name, d in _declarations(cls).items() if isinstance(d, Const)}
     out: dict[str, Any] = {}
+    derived: list[tuple[str, str]] = []
     for text in texts:
         name = text.partition("=")[0].strip()
         if name in consts:
             default = consts[name].default
-            _, value = parse_constant(text, default if not callable(default) else None)
+            if callable(default) and not hasattr(default, "as_domain"):
+                derived.append((name, text))
+                continue
+            _, value = parse_constant(text, default)
             out[name] = value
+    for name, text in derived:
+        # A derived constant's kind (a domain or a scalar) is that of the value it derives: `--const MSG=m1` on a
+        # derived domain is a one-element domain, not the scalar "m1".
+        _, value = parse_constant(text, _derived_default(cls, name, out))
+        out[name] = value
     return out
+
+
+def _derived_default(cls: type[Model], name: str, overrides: dict[str, Any]) -> Any:
+    """The value a derived constant takes with ``overrides`` (None if it cannot be derived: the model reports that itself)."""
+    try:
+        return _resolve_constants(cls, overrides)[name]
+    except Exception:  # the model's own error, reported with its location when the model is built
+        return None

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import traceback
+from collections import Counter
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-__all__ = ["InputError", "ModelError", "OrdercheckError", "SourceLocation", "user_location"]
+__all__ = ["InputError", "Interrupted", "ModelError", "OrdercheckError", "SourceLocation", "recursion_site", "user_code_error", "user_location"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -75,3 +76,60 @@ class ModelError(OrdercheckError):
 
 class InputError(OrdercheckError):
     """Bad input outside a model: a file that cannot be read, an option with a wrong value."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM, raised by the command line's signal handler.
+
+    The engines catch it as any ``KeyboardInterrupt`` and report a partial, inconclusive result.
+    Its own type tells a real signal from user code that raises ``KeyboardInterrupt`` itself,
+    which is a mistake in the model.
+    """
+
+
+def recursion_site(tb: TracebackType | None) -> tuple[str, SourceLocation] | None:
+    """The user function that recursed without end: the frame outside ordercheck that repeats most.
+
+    Returns ``(function name, where it recurses)``, or None when no user frame repeats (the depth
+    came from ordercheck's own code, or from an expression nested too deeply).
+    """
+    frames = [f for f in traceback.extract_tb(tb) if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR + os.sep)]
+    counts = Counter((f.filename, f.lineno, f.name) for f in frames)
+    if not counts:
+        return None
+    (file, line, name), times = counts.most_common(1)[0]
+    if times < 10:
+        return None
+    text = next((f.line or "" for f in frames if (f.filename, f.lineno) == (file, line)), "")
+    return name, SourceLocation(file, line or 0, text.strip())
+
+
+def user_code_error(exc: BaseException, what: str) -> ModelError:
+    """The :class:`ModelError` for an exception of any kind that user code raised while ``what``.
+
+    ``SystemExit``, ``KeyboardInterrupt`` and every other ``BaseException`` from a model file is a
+    mistake in the model, never the end of the run: the error names the file and line (the
+    innermost frame outside ordercheck), and for a ``RecursionError`` the function that recursed.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise SystemExit(0)
+    ... except SystemExit as e:
+    ...     print(user_code_error(e, "importing m.py").message)
+    importing m.py raised SystemExit(0): a model file must not exit; remove the call to sys.exit() or exit()
+    """
+    if isinstance(exc, RecursionError):
+        site = recursion_site(exc.__traceback__)
+        if site is not None:
+            name, location = site
+            return ModelError(f"{what}: {name}() calls itself without end (RecursionError); give the recursion a base case "
+                              "or write it as a loop over a domain", location=location)
+    if isinstance(exc, SystemExit):
+        message = f"{what} raised SystemExit({exc.code!r}): a model file must not exit; remove the call to sys.exit() or exit()"
+    elif isinstance(exc, KeyboardInterrupt):
+        message = f"{what} raised KeyboardInterrupt itself; a model file must not raise it"
+    else:
+        detail = f": {exc}" if str(exc) else ""
+        message = f"{what} failed: {type(exc).__name__}{detail}"
+    return ModelError(message, location=user_location(exc.__traceback__))

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import ir
-from .errors import ModelError, SourceLocation, user_location
+from .errors import ModelError, SourceLocation, recursion_site, user_code_error, user_location
 from .spec import Binding, Check, Property, Slot, Spec, VarInfo
 from .types import BoolType, Domain, FinType, IntType, MapType, SetType, ValueType, describe_value
 from .values import ACTIVE_SINK, UnsetVal, coerce, from_leaves, in_branch, leaves, to_bool
@@ -881,8 +881,9 @@ class _Builder:
             return False
         except ModelError as exc:
             raise self.fail(exc, _describe_binding(decl, params)) from None
-        except RecursionError:
-            raise self.fail(ModelError("the expression is nested too deeply to trace"), _describe_binding(decl, params)) from None
+        except RecursionError as exc:  # a helper that calls itself without end, named with its line; else a deep expression
+            error = user_code_error(exc, "tracing") if recursion_site(exc.__traceback__) else ModelError("the expression is nested too deeply to trace")
+            raise self.fail(error, _describe_binding(decl, params)) from None
         except Exception as exc:
             # A plain Python mistake in the model's code (a misspelt name, an index out of range):
             # report it where it happened, like any other model error.

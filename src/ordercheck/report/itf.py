@@ -51,6 +51,7 @@ from .trace import Step, Trace
 
 __all__ = [
     "FORMAT_DESCRIPTION",
+    "MAX_TRACE_BYTES",
     "decode_value",
     "encode_value",
     "itf_dumps",
@@ -63,6 +64,9 @@ __all__ = [
 FORMAT_DESCRIPTION = "https://apalache-mc.org/docs/adr/015adr-trace.html"
 
 _BIGINT = re.compile(r"-?[0-9]+")
+
+# The largest trace file read: far more than any counterexample ordercheck writes (a few hundred states).
+MAX_TRACE_BYTES = 256 * 2**20
 
 # Quint's model-based-testing variables: the action taken and its nondeterministic picks.
 _MBT_ACTION = "mbt::actionTaken"
@@ -433,13 +437,25 @@ def read_itf(path: str | os.PathLike[str]) -> Trace:
     ...
     ValueError: ...bad.itf.json: an ITF trace is a JSON object, not list
     """
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
+    if os.path.isdir(path):
+        raise ValueError(f"{os.fspath(path)}: is a directory, not a trace file")
+    with open(path, "rb") as f:
+        data = f.read(MAX_TRACE_BYTES + 1)
+    if len(data) > MAX_TRACE_BYTES:
+        raise ValueError(f"{os.fspath(path)}: larger than {MAX_TRACE_BYTES // 2**20} MiB, too large for a trace")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{os.fspath(path)}: not UTF-8 text (byte {e.start})") from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
         raise ValueError(f"{os.fspath(path)}: not JSON: {e}") from None
+    except RecursionError:
+        raise ValueError(f"{os.fspath(path)}: the JSON is nested too deeply to be a trace") from None
     try:
         return itf_to_trace(doc)
     except ValueError as e:
         raise ValueError(f"{os.fspath(path)}: {e}") from None
+    except RecursionError:
+        raise ValueError(f"{os.fspath(path)}: a value is nested too deeply to be a state of a model") from None

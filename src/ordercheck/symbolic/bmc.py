@@ -313,13 +313,16 @@ def bmc(model: Model | Spec, depth: int, *, properties: list[str] | None = None,
     obligations, goals = property_obligations(spec, enc, properties, deadlock)
     run = Unrolling(spec, enc, obligations, goals, keep_going=keep_going, timeout_s=timeout_s)
     depth_seconds: list[float] = []
-    while not run.done and len(run.path) < depth:
-        before, checks = run.timed.seconds, run.timed.checks
-        run.advance()
-        depth_seconds.append(run.timed.seconds - before)
-        if progress is not None:
-            open_ = len(run.active) + len(run.open_goals)
-            progress(DepthStats("bmc", len(run.path), run.timed.seconds - before, run.timed.checks - checks, time.monotonic() - start, open_))
+    try:
+        while not run.done and len(run.path) < depth:
+            before, checks = run.timed.seconds, run.timed.checks
+            run.advance()
+            depth_seconds.append(run.timed.seconds - before)
+            if progress is not None:
+                open_ = len(run.active) + len(run.open_goals)
+                progress(DepthStats("bmc", len(run.path), run.timed.seconds - before, run.timed.checks - checks, time.monotonic() - start, open_))
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: what was found so far, inconclusive beyond it
+        run.unknown = f"interrupted at depth {len(run.path)}"
     results = [run.verdict(ob, depth) for ob in obligations + goals]
     order = {p.name: i for i, p in enumerate(spec.properties)}
     results.sort(key=lambda r: order.get(r.name, len(order)))

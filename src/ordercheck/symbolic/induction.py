@@ -113,49 +113,54 @@ def prove(spec: Spec, enc: Encoding, obligations: list[Obligation], goals: Seque
             if cond is not None:
                 step.solver.add(z3.Implies(use[ob.name], cond))
 
-    for k in range(1, max_k + 1):
-        before, checks = base.timed.seconds + step.seconds, base.timed.checks + step.checks
-        base.advance()  # base case: every execution of k states
-        open_ = [ob for ob in open_ if ob.name not in base.violations]
-        if base.unknown:
-            proof.unknown = base.unknown
-            break
-        if base.exhausted:
-            for ob in open_:
-                proof.proved[ob.name] = k
-            open_ = []
-            break
-        proof.k = k
-        while len(path) < k + 1:
-            path.extend()
-            if len(path) >= 2:
-                assume_inner(len(path) - 2)
-        candidates = list(open_)
-        while candidates:
-            proved_lits = [use[name] for name in proof.proved]
-            terms = [(ob, cond) for ob in candidates if (cond := ob.kept_at(enc, path.states, k)) is not None]
-            result, model = step.query(z3.Or([z3.Not(c) for _, c in terms]), *proved_lits, *(use[ob.name] for ob in candidates))
-            if result == z3.unknown:
-                proof.unknown = f"{step.reason_unknown} in the induction step at k = {k}"
+    k = 0
+    try:
+        for k in range(1, max_k + 1):
+            before, checks = base.timed.seconds + step.seconds, base.timed.checks + step.checks
+            base.advance()  # base case: every execution of k states
+            open_ = [ob for ob in open_ if ob.name not in base.violations]
+            if base.unknown:
+                proof.unknown = base.unknown
                 break
-            if result == z3.unsat:
-                for ob in candidates:
+            if base.exhausted:
+                for ob in open_:
                     proof.proved[ob.name] = k
-                    proof.ctis.pop(ob.name, None)
-                open_ = [ob for ob in open_ if ob.name not in proof.proved]
+                open_ = []
                 break
-            assert model is not None
-            raw = path.decode(model)
-            dropped = [ob for ob, c in terms if z3.is_false(model.eval(c, model_completion=True))]
-            assert dropped, "a model of the induction step violates nothing"
-            for ob in dropped:
-                proof.ctis[ob.name] = (raw, k)
-                candidates.remove(ob)
-        if progress is not None:
-            spent = base.timed.seconds + step.seconds - before
-            progress(DepthStats("induction", k, spent, base.timed.checks + step.checks - checks, time.monotonic() - start, len(open_) + len(base.open_goals)))
-        if proof.unknown or not (open_ or base.open_goals):
-            break
+            proof.k = k
+            while len(path) < k + 1:
+                path.extend()
+                if len(path) >= 2:
+                    assume_inner(len(path) - 2)
+            candidates = list(open_)
+            while candidates:
+                proved_lits = [use[name] for name in proof.proved]
+                terms = [(ob, cond) for ob in candidates if (cond := ob.kept_at(enc, path.states, k)) is not None]
+                result, model = step.query(z3.Or([z3.Not(c) for _, c in terms]), *proved_lits, *(use[ob.name] for ob in candidates))
+                if result == z3.unknown:
+                    proof.unknown = f"{step.reason_unknown} in the induction step at k = {k}"
+                    break
+                if result == z3.unsat:
+                    for ob in candidates:
+                        proof.proved[ob.name] = k
+                        proof.ctis.pop(ob.name, None)
+                    open_ = [ob for ob in open_ if ob.name not in proof.proved]
+                    break
+                assert model is not None
+                raw = path.decode(model)
+                dropped = [ob for ob, c in terms if z3.is_false(model.eval(c, model_completion=True))]
+                assert dropped, "a model of the induction step violates nothing"
+                for ob in dropped:
+                    proof.ctis[ob.name] = (raw, k)
+                    candidates.remove(ob)
+            if progress is not None:
+                spent = base.timed.seconds + step.seconds - before
+                still_open = len(open_) + len(base.open_goals)
+                progress(DepthStats("induction", k, spent, base.timed.checks + step.checks - checks, time.monotonic() - start, still_open))
+            if proof.unknown or not (open_ or base.open_goals):
+                break
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: what was proved so far, inconclusive beyond it
+        proof.unknown = f"interrupted at k = {k}"
     proof.step_seconds = step.seconds
     return proof
 

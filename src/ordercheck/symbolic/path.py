@@ -36,7 +36,7 @@ from typing import Any
 import z3
 
 from ..lang import ir
-from ..lang.errors import ModelError
+from ..lang.errors import Interrupted, ModelError
 from ..lang.interpret import CheckFailed, ReplayMismatch, evaluate, fire
 from ..lang.spec import Property, Spec, State
 from ..report.build import build_trace
@@ -126,15 +126,24 @@ class TimedSolver:
         if result == z3.unknown:
             reason = self.solver.reason_unknown()
             timed_out = self.deadline is not None and time.monotonic() >= self.deadline - 0.01
-            if timed_out or reason in ("timeout", "canceled"):
+            if timed_out or (self.deadline is not None and reason in ("timeout", "canceled")):
                 self.reason_unknown = f"time bound {self.timeout_s:g} s reached"
+            elif reason.startswith("interrupted") or reason == "canceled":
+                # Ctrl-C (Z3 catches SIGINT while it solves) or SIGTERM (the command line interrupts the context):
+                # the engines turn this into their partial, inconclusive report
+                raise Interrupted(reason)
             else:
                 self.reason_unknown = f"Z3 returned unknown ({reason})"
         return result
 
     def query(self, formula: z3.BoolRef, *assumptions: z3.BoolRef) -> tuple[z3.CheckSatResult, z3.ModelRef | None]:
         """Check ``formula`` on top of what the solver holds, without keeping it; the model if ``sat``."""
-        self.solver.push()
+        try:
+            self.solver.push()
+        except z3.Z3Exception as exc:  # an interrupt (SIGTERM) that reached Z3 between two checks cancels the next push
+            if b"canceled" in (exc.value if isinstance(exc.value, bytes) else str(exc.value).encode()):
+                raise Interrupted("canceled") from None
+            raise
         try:
             self.solver.add(formula)
             result = self.check(*assumptions)
