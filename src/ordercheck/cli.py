@@ -924,11 +924,12 @@ def _check_paths(args: argparse.Namespace) -> None:
     Each output file's folder must exist and be a folder, and the file must not be a folder: a
     long search is not run only to fail when its result is written.
     """
-    for dest in ("path", "trace", *_OUTPUT_OPTIONS):
-        value = getattr(args, dest, None)
-        if isinstance(value, str) and "\0" in value:
-            where = _option(dest) if dest in _OUTPUT_OPTIONS else dest.upper()
-            raise InputError(f"{where} {value!r}: a path cannot contain a NUL byte")
+    for dest in ("path", "trace", "design", "grid", *_OUTPUT_OPTIONS):
+        given = getattr(args, dest, None)
+        for value in given if isinstance(given, list) else [given]:  # check takes several paths
+            if isinstance(value, str) and "\0" in value:
+                where = _option(dest) if dest in _OUTPUT_OPTIONS else dest.upper()
+                raise InputError(f"{where} {value!r}: a path cannot contain a NUL byte")
     for dest in _OUTPUT_OPTIONS:
         value = getattr(args, dest, None)
         if value is not None:
