@@ -29,7 +29,7 @@ from .api import ENGINES, check
 from .explicit.levels import BACKENDS, STORE_CHOICES
 from .explicit.limits import parse_size
 from .explicit.vectorized import DEVICES
-from .lang.errors import InputError, Interrupted, ModelError, OrdercheckError
+from .lang.errors import InputError, Interrupted, ModelError, OrdercheckError, interruption_in_c
 from .lang.model import Const, Model, _declarations, spec_of
 from .lang.spec import Spec
 from .lang.types import describe_value
@@ -541,8 +541,10 @@ def _refuse_unused_options(args: argparse.Namespace) -> None:
     explicit engine has no solver depth and no lemmas (``--depth`` serves ``--vacuity`` there).
     """
     engine = args.engine
-    if engine in ("bmc", "induction"):
-        what = "bounded model checking" if engine == "bmc" else "k-induction"
+    if engine == "pdr" and (args.lemma is not None or args.depth is not None):
+        raise InputError("--engine pdr finds its own invariant: --depth and --lemma belong to --engine bmc and induction")
+    if engine in ("bmc", "induction", "pdr"):
+        what = {"bmc": "bounded model checking", "induction": "k-induction", "pdr": "PDR"}[engine]
         instead = {
             "max_states": f"{what} does not count states; bound it with --depth N (states deep) or --max-seconds S",
             "max_depth": "--max-depth counts the explicit search's BFS levels; with --engine " + engine + " give --depth N",
@@ -553,6 +555,9 @@ def _refuse_unused_options(args: argparse.Namespace) -> None:
             "device": "devices belong to the explicit engine's vectorized backend",
             "store": "the visited-state store belongs to the explicit engine",
         }
+        if engine == "pdr":  # PDR has no depth: only time bounds it
+            instead["max_states"] = "PDR does not count states; bound it with --max-seconds S"
+            instead["max_depth"] = "--max-depth counts the explicit search's BFS levels; bound PDR with --max-seconds S"
         given = {"max_states": args.max_states is not None, "max_depth": args.max_depth is not None, "tolerance": args.tolerance,
                  "symmetry": bool(args.symmetry), "workers": args.workers != 1, "backend": args.backend != "auto",
                  "device": args.device != "cpu", "store": args.store != "auto"}
@@ -1199,6 +1204,9 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
         _error("interrupted", err)
         return EXIT_CODES[INCONCLUSIVE]
     except BaseException as exc:  # the last line of defence: a bug is exit 4, never a verdict
+        if interruption_in_c(exc):  # a signal that arrived inside a call to C (Z3): an interruption, not a bug
+            _error("interrupted", err)
+            return EXIT_CODES[INCONCLUSIVE]
         return _internal_error(exc, argv, err)
 
 

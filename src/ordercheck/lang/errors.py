@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-__all__ = ["InputError", "Interrupted", "ModelError", "OrdercheckError", "SourceLocation", "recursion_site", "user_code_error", "user_location"]
+__all__ = [
+    "InputError", "Interrupted", "ModelError", "OrdercheckError", "SourceLocation",
+    "interruption_in_c", "recursion_site", "user_code_error", "user_location",
+]
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -133,3 +136,22 @@ def user_code_error(exc: BaseException, what: str) -> ModelError:
         detail = f": {exc}" if str(exc) else ""
         message = f"{what} failed: {type(exc).__name__}{detail}"
     return ModelError(message, location=user_location(exc.__traceback__))
+
+
+def interruption_in_c(exc: BaseException) -> bool:
+    """Whether ``exc`` is an interruption that ctypes wrapped: Ctrl-C or SIGTERM arriving while an argument was converted.
+
+    Z3's Python bindings call C through ctypes; a signal handler's :class:`Interrupted` (or a
+    plain ``KeyboardInterrupt``) raised during the conversion of an argument reaches the caller as
+    ``ctypes.ArgumentError("argument 2: Interrupted: SIGINT")``, the original named only in the message.
+
+    >>> import ctypes
+    >>> interruption_in_c(ctypes.ArgumentError("argument 2: Interrupted: SIGINT"))
+    True
+    >>> interruption_in_c(ctypes.ArgumentError("argument 1: TypeError: wrong type"))
+    False
+    """
+    import ctypes
+    import re
+
+    return isinstance(exc, ctypes.ArgumentError) and re.match(r"argument \d+: (Interrupted|KeyboardInterrupt)\b", str(exc)) is not None

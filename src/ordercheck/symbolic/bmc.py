@@ -40,6 +40,7 @@ Examples
 
 from __future__ import annotations
 
+import ctypes
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,7 +48,7 @@ from typing import Any
 
 import z3
 
-from ..lang.errors import InputError
+from ..lang.errors import InputError, interruption_in_c
 from ..lang.model import Model, spec_of
 from ..lang.spec import Spec, select_properties
 from ..report.result import HOLDS, INCONCLUSIVE, VIOLATED, PropertyResult, Result, Stats
@@ -321,7 +322,9 @@ def bmc(model: Model | Spec, depth: int, *, properties: list[str] | None = None,
             if progress is not None:
                 open_ = len(run.active) + len(run.open_goals)
                 progress(DepthStats("bmc", len(run.path), run.timed.seconds - before, run.timed.checks - checks, time.monotonic() - start, open_))
-    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: what was found so far, inconclusive beyond it
+    except (KeyboardInterrupt, ctypes.ArgumentError) as exc:  # Ctrl-C or SIGTERM: what was found so far, inconclusive beyond it
+        if not isinstance(exc, KeyboardInterrupt) and not interruption_in_c(exc):
+            raise
         run.unknown = f"interrupted at depth {len(run.path)}"
     results = [run.verdict(ob, depth) for ob in obligations + goals]
     order = {p.name: i for i, p in enumerate(spec.properties)}

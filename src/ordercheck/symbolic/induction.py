@@ -52,6 +52,7 @@ Examples
 
 from __future__ import annotations
 
+import ctypes
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -59,7 +60,7 @@ from dataclasses import dataclass, field
 import z3
 
 from ..lang import ir
-from ..lang.errors import InputError, ModelError
+from ..lang.errors import InputError, ModelError, interruption_in_c
 from ..lang.interpret import CheckFailed, ReplayMismatch, enabled, fire
 from ..lang.model import Model
 from ..lang.spec import Property, Spec, State
@@ -159,7 +160,9 @@ def prove(spec: Spec, enc: Encoding, obligations: list[Obligation], goals: Seque
                 progress(DepthStats("induction", k, spent, base.timed.checks + step.checks - checks, time.monotonic() - start, still_open))
             if proof.unknown or not (open_ or base.open_goals):
                 break
-    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: what was proved so far, inconclusive beyond it
+    except (KeyboardInterrupt, ctypes.ArgumentError) as exc:  # Ctrl-C or SIGTERM: what was proved so far, inconclusive beyond it
+        if not isinstance(exc, KeyboardInterrupt) and not interruption_in_c(exc):
+            raise
         proof.unknown = f"interrupted at k = {k}"
     proof.step_seconds = step.seconds
     return proof
