@@ -128,3 +128,27 @@ def test_unknown_method_is_an_input_error():
 
     with pytest.raises(InputError, match="method"):
         fault_tolerance(racks.AckOnPrimaryDisk(), "acked_never_lost", method="fast")
+
+
+@pytest.mark.parametrize("method", ["per-budget", "each-budget"])
+def test_an_interrupted_search_ends_the_whole_measurement(method):
+    # Ctrl-C or SIGTERM during one of the measurement's searches (the engines then return a partial result whose
+    # reason starts with "interrupted") must not let the next search start: one search is made, every answer is
+    # inconclusive and names the interruption.
+    import dataclasses
+
+    model = racks.AckOnBothReplicasDisk()
+    props = _measurable(model)
+    assert len(props) > 1
+    calls = []
+
+    def interrupted_search(spec, **options):
+        calls.append(spec.name)
+        result = explore(spec, **options)
+        return dataclasses.replace(result, reason="interrupted after 3 states at depth 1")
+
+    interrupted_search.levels = method == "each-budget"  # type: ignore[attr-defined]
+    out = fault_tolerances(model, props, max_k=3, method=method, search=interrupted_search)
+    assert len(calls) == 1
+    for p in props:
+        assert out[p].verdict == "inconclusive"

@@ -106,10 +106,13 @@ class _Run:
         self.progress = progress
         self.search = search
         self.states = states
+        self.interrupted = ""  # Ctrl-C or SIGTERM ended a search: it ends the whole measurement, not only that search
 
     def left(self) -> str:
         """Why no further search may start (a bound of the whole run is used up), or ``""``."""
         b = self.bounds
+        if self.interrupted:
+            return self.interrupted
         if b.max_states is not None and self.states >= b.max_states:
             return f"state bound {b.max_states:,} of the whole run reached after {self.states:,} states"
         if b.max_seconds is not None and b.started is not None and time.monotonic() - b.started > b.max_seconds:
@@ -130,6 +133,8 @@ class _Run:
         else:
             result = self.search(spec, properties=properties, bounds=bounds, progress=self.progress, **options)
         self.states += result.stats.distinct_states
+        if result.reason.startswith("interrupted"):
+            self.interrupted = result.reason
         return result
 
 
