@@ -1042,12 +1042,14 @@ def interrupt_signals() -> Iterator[None]:
         yield
         return
     owner = os.getpid()
+    signalled: list[int] = []
 
     def handler(signum: int, frame: Any) -> None:
         if os.getpid() != owner:  # a forked worker: die as the signal says
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
             return
+        signalled.append(signum)
         raise Interrupted(signal.Signals(signum).name)
 
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -1057,6 +1059,24 @@ def interrupt_signals() -> Iterator[None]:
             continue  # SIGINT ignored or handled by the caller (a test runner): leave it alone
         signal.signal(sig, handler)
         installed.append(sig)
+    previous_hook = sys.unraisablehook
+
+    def unraisable(info: Any) -> None:
+        # A signal whose Interrupted was raised inside a destructor (Z3's __del__ calls C) is swallowed there and
+        # would print "Exception ignored ... Traceback": deliver the same signal again, outside the destructor.
+        exc = info.exc_value
+        if exc is not None and (isinstance(exc, Interrupted) or interruption_in_c(exc)) and os.getpid() == owner:
+            name = str(exc).rsplit(": ", 1)[-1].strip()
+            again = signal.Signals[name] if name in signal.Signals.__members__ else signal.SIGINT
+            # from another thread, so that the handler runs in the main thread after this hook has returned
+            threading.Timer(0.01, os.kill, (os.getpid(), again)).start()
+            return
+        if signalled and getattr(info.object, "__module__", "").startswith("z3"):
+            return  # a Z3 object half built when the interruption struck fails in its destructor: nothing to report
+        previous_hook(info)
+
+    if installed:
+        sys.unraisablehook = unraisable
     watcher = _SolverInterrupter() if signal.SIGTERM in installed else None
     guard = _ForkGuard(previous, installed, watcher.write_fd if watcher is not None and watcher.previous_fd is not None else None)
     ref = weakref.ref(guard)
@@ -1064,6 +1084,7 @@ def interrupt_signals() -> Iterator[None]:
     try:
         yield
     finally:
+        sys.unraisablehook = previous_hook
         guard.active = False
         if watcher is not None:
             watcher.close()
